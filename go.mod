@@ -1,0 +1,3 @@
+module github.com/xinqiao/xinqiao
+
+go 1.26.8
