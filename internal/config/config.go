@@ -1,0 +1,171 @@
+// Package config reads Xinqiao's configuration from XINQIAO_* environment variables.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration of a process.
+type Config struct {
+	Env                string        // development | production
+	HTTPAddr           string        // listen address of serve
+	DatabaseURL        string        // app role: owns nothing, cannot bypass RLS
+	MigrateDatabaseURL string        // owner role: migrations only
+	DBMaxConns         int32         // pool size
+	RedisAddr          string        //
+	RedisPassword      string        // secret
+	S3Endpoint         string        //
+	S3AccessKey        string        // secret
+	S3SecretKey        string        // secret
+	S3Bucket           string        //
+	S3UseTLS           bool          //
+	LogLevel           slog.Level    //
+	SessionTTL         time.Duration // lifetime of a login token
+	ShutdownTimeout    time.Duration // grace period for in-flight requests
+	TrustedProxies     []string      // proxies whose X-Forwarded-For is honoured
+	SecureCookies      bool          // set the Secure flag on cookies (behind TLS)
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name, Default, Description string
+	Secret                     bool
+}
+
+// Vars lists every variable Xinqiao reads, with the defaults that work for the local stack.
+var Vars = []Var{
+	{"XINQIAO_ENV", "development", "development or production; production refuses local defaults for secrets", false},
+	{"XINQIAO_HTTP_ADDR", "127.0.0.1:8080", "listen address of `xinqiao serve`", false},
+	{"XINQIAO_DATABASE_URL", "postgres://xinqiao_app:xinqiao_app_local@127.0.0.1:55432/xinqiao?sslmode=disable", "PostgreSQL URL of the application role (owns nothing, no BYPASSRLS)", true},
+	{"XINQIAO_MIGRATE_DATABASE_URL", "postgres://xinqiao_owner:xinqiao_owner_local@127.0.0.1:55432/xinqiao?sslmode=disable", "PostgreSQL URL of the owner role, used by `xinqiao migrate` only", true},
+	{"XINQIAO_DB_MAX_CONNS", "10", "size of the PostgreSQL pool", false},
+	{"XINQIAO_REDIS_ADDR", "127.0.0.1:56379", "Redis address (asynq)", false},
+	{"XINQIAO_REDIS_PASSWORD", "", "Redis password", true},
+	{"XINQIAO_S3_ENDPOINT", "127.0.0.1:59000", "MinIO / S3 endpoint host:port", false},
+	{"XINQIAO_S3_ACCESS_KEY", "xinqiao", "S3 access key", true},
+	{"XINQIAO_S3_SECRET_KEY", "xinqiao-local-secret", "S3 secret key", true},
+	{"XINQIAO_S3_BUCKET", "xinqiao", "bucket for documents (created if missing)", false},
+	{"XINQIAO_S3_USE_TLS", "false", "use HTTPS to reach S3", false},
+	{"XINQIAO_LOG_LEVEL", "info", "debug, info, warn or error", false},
+	{"XINQIAO_SESSION_TTL", "12h", "lifetime of a login token", false},
+	{"XINQIAO_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests on SIGTERM", false},
+	{"XINQIAO_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", false},
+	{"XINQIAO_SECURE_COOKIES", "false", "mark session cookies Secure (set true behind TLS)", false},
+}
+
+// Load reads the environment. lookup is os.LookupEnv in production code.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	get := func(name string) string {
+		if v, ok := lookup(name); ok && v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var errs []error
+	c := Config{
+		Env:                get("XINQIAO_ENV"),
+		HTTPAddr:           get("XINQIAO_HTTP_ADDR"),
+		DatabaseURL:        get("XINQIAO_DATABASE_URL"),
+		MigrateDatabaseURL: get("XINQIAO_MIGRATE_DATABASE_URL"),
+		RedisAddr:          get("XINQIAO_REDIS_ADDR"),
+		RedisPassword:      get("XINQIAO_REDIS_PASSWORD"),
+		S3Endpoint:         get("XINQIAO_S3_ENDPOINT"),
+		S3AccessKey:        get("XINQIAO_S3_ACCESS_KEY"),
+		S3SecretKey:        get("XINQIAO_S3_SECRET_KEY"),
+		S3Bucket:           get("XINQIAO_S3_BUCKET"),
+	}
+	if c.Env != "development" && c.Env != "production" {
+		errs = append(errs, fmt.Errorf("XINQIAO_ENV must be development or production"))
+	}
+	n, err := strconv.Atoi(get("XINQIAO_DB_MAX_CONNS"))
+	if err != nil || n < 1 || n > 1000 {
+		errs = append(errs, fmt.Errorf("XINQIAO_DB_MAX_CONNS must be an integer in 1..1000"))
+	}
+	c.DBMaxConns = int32(n)
+	if c.S3UseTLS, err = strconv.ParseBool(get("XINQIAO_S3_USE_TLS")); err != nil {
+		errs = append(errs, fmt.Errorf("XINQIAO_S3_USE_TLS must be true or false"))
+	}
+	if c.SecureCookies, err = strconv.ParseBool(get("XINQIAO_SECURE_COOKIES")); err != nil {
+		errs = append(errs, fmt.Errorf("XINQIAO_SECURE_COOKIES must be true or false"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("XINQIAO_LOG_LEVEL"))); err != nil {
+		errs = append(errs, fmt.Errorf("XINQIAO_LOG_LEVEL must be debug, info, warn or error"))
+	}
+	if c.SessionTTL, err = time.ParseDuration(get("XINQIAO_SESSION_TTL")); err != nil || c.SessionTTL < time.Minute {
+		errs = append(errs, fmt.Errorf("XINQIAO_SESSION_TTL must be a duration of at least 1m"))
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("XINQIAO_SHUTDOWN_TIMEOUT")); err != nil {
+		errs = append(errs, fmt.Errorf("XINQIAO_SHUTDOWN_TIMEOUT must be a duration"))
+	}
+	if p := get("XINQIAO_TRUSTED_PROXIES"); p != "" {
+		for _, s := range strings.Split(p, ",") {
+			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(s))
+		}
+	}
+	if c.Env == "production" {
+		for _, v := range Vars {
+			if !v.Secret || v.Default == "" {
+				continue
+			}
+			if val, ok := lookup(v.Name); !ok || val == "" || val == v.Default {
+				errs = append(errs, fmt.Errorf("%s must be set in production", v.Name))
+			}
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// FromEnv loads the configuration from the process environment.
+func FromEnv() (Config, error) { return Load(os.LookupEnv) }
+
+// LogValue renders the effective configuration with secrets masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("database_url", MaskURL(c.DatabaseURL)),
+		slog.String("migrate_database_url", MaskURL(c.MigrateDatabaseURL)),
+		slog.Int("db_max_conns", int(c.DBMaxConns)),
+		slog.String("redis_addr", c.RedisAddr),
+		slog.String("redis_password", mask(c.RedisPassword)),
+		slog.String("s3_endpoint", c.S3Endpoint),
+		slog.String("s3_access_key", mask(c.S3AccessKey)),
+		slog.String("s3_secret_key", mask(c.S3SecretKey)),
+		slog.String("s3_bucket", c.S3Bucket),
+		slog.Bool("s3_use_tls", c.S3UseTLS),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.Duration("session_ttl", c.SessionTTL),
+	)
+}
+
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "***"
+}
+
+// MaskURL hides the password of a connection URL.
+func MaskURL(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	scheme := strings.Index(raw, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return raw
+	}
+	userinfo := raw[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		userinfo = userinfo[:i] + ":***"
+	}
+	return raw[:scheme+3] + userinfo + raw[at:]
+}
