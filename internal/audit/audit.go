@@ -73,6 +73,12 @@ func truncate(s string, n int) string {
 	return string(r)
 }
 
+// RecordAlone records one entry in a transaction of its own: denials, which happen
+// before any domain work starts.
+func (s *Service) RecordAlone(ctx context.Context, a scope.Actor, e Entry) error {
+	return s.DB.InTx(ctx, a, func(tx pgx.Tx) error { return Record(ctx, tx, a, e) })
+}
+
 // Row is one stored audit entry.
 type Row struct {
 	ID            uuid.UUID  `json:"id"`

@@ -1,0 +1,324 @@
+// Command xinqiao is the whole of Xinqiao in one binary: the HTTP API with the web UI,
+// the background worker, migrations, demo data and operator commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/xinqiao/xinqiao/frontend"
+	"github.com/xinqiao/xinqiao/internal/access"
+	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/blob"
+	"github.com/xinqiao/xinqiao/internal/config"
+	"github.com/xinqiao/xinqiao/internal/database"
+	"github.com/xinqiao/xinqiao/internal/demo"
+	"github.com/xinqiao/xinqiao/internal/httpapi"
+	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/jobs"
+	"github.com/xinqiao/xinqiao/internal/roster"
+	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/tenant"
+
+	"github.com/google/uuid"
+	"io/fs"
+)
+
+const usage = `xinqiao — student mental-health counseling platform
+
+Usage:
+  xinqiao serve                 HTTP API and web UI
+  xinqiao worker                background job worker (asynq)
+  xinqiao migrate               apply database migrations (owner role)
+  xinqiao seed demo             create the demo district (not in production)
+  xinqiao admin create-district --name NAME --code CODE --admin USERNAME --admin-name NAME
+                                bootstrap a district and its first admin
+                                (password from XINQIAO_ADMIN_PASSWORD)
+  xinqiao audit verify          verify every audit hash chain (owner role)
+  xinqiao docs permissions      print docs/permissions.md from the policy
+  xinqiao healthcheck           exit 0 when /healthz answers (for containers)
+
+Configuration comes from XINQIAO_* environment variables; see README.md.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "xinqiao:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return errors.New("a command is required")
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "worker":
+		return worker(ctx, cfg, log)
+	case "migrate":
+		return database.Migrate(ctx, cfg.MigrateDatabaseURL, log)
+	case "seed":
+		if len(args) < 2 || args[1] != "demo" {
+			return errors.New("usage: xinqiao seed demo")
+		}
+		return seedDemo(ctx, cfg, log, stdout)
+	case "admin":
+		return adminCmd(ctx, cfg, log, args[1:], stdout)
+	case "audit":
+		if len(args) < 2 || args[1] != "verify" {
+			return errors.New("usage: xinqiao audit verify")
+		}
+		return auditVerify(ctx, cfg, stdout)
+	case "docs":
+		if len(args) < 2 || args[1] != "permissions" {
+			return errors.New("usage: xinqiao docs permissions")
+		}
+		return docsPermissions(ctx, cfg, log, stdout)
+	case "healthcheck":
+		return healthcheck(cfg)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stdout, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// app is what serve and the operator commands share.
+type app struct {
+	db       *database.DB
+	enforcer *access.Enforcer
+	identity *identity.Service
+	tenants  *tenant.Service
+	roster   *roster.Service
+	audit    *audit.Service
+}
+
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	en, err := access.NewEnforcer(db.Pool, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &app{
+		db: db, enforcer: en,
+		identity: &identity.Service{DB: db, Authorizer: en, SessionTTL: cfg.SessionTTL, Throttle: identity.DefaultThrottle},
+		tenants:  &tenant.Service{DB: db},
+		roster:   &roster.Service{DB: db},
+		audit:    &audit.Service{DB: db},
+	}, nil
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	log.Info("starting xinqiao serve", "config", cfg)
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	ready := make(chan struct{})
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go a.enforcer.Watch(watchCtx, cfg.DatabaseURL, ready)
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		return errors.New("policy listener did not start")
+	}
+	store, err := blob.Open(cfg.S3Endpoint, cfg.S3AccessKey, cfg.S3SecretKey, cfg.S3Bucket, cfg.S3UseTLS)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword})
+	defer rdb.Close()
+	ui, err := fs.Sub(frontend.Dist, "dist")
+	if err != nil {
+		return err
+	}
+	srv := &httpapi.Server{
+		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer,
+		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Ready: map[string]func(context.Context) error{
+			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
+			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+			"minio":    store.Ping,
+		},
+	}
+	hs := &http.Server{Addr: cfg.HTTPAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	log.Info("listening", "addr", cfg.HTTPAddr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	log.Info("starting xinqiao worker", "config", cfg)
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword})
+	err := rdb.Ping(ctx).Err()
+	rdb.Close()
+	if err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	w := &jobs.Worker{Redis: asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword}, Log: log}
+	return w.Run(ctx)
+}
+
+func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	if cfg.Env == "production" {
+		return errors.New("demo data is never seeded in production")
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload}
+	logins, created, err := s.Seed(ctx)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintln(stdout, "demo district 示范区 created")
+	} else {
+		fmt.Fprintln(stdout, "demo district 示范区 already exists")
+	}
+	fmt.Fprintf(stdout, "demo logins (password %s):\n", demo.Password)
+	for _, l := range logins {
+		fmt.Fprintf(stdout, "  %-20s %-20s %s\n", l.Username, l.Role, l.Scope)
+	}
+	return nil
+}
+
+func adminCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create-district" {
+		return errors.New("usage: xinqiao admin create-district --name NAME --code CODE --admin USERNAME --admin-name NAME")
+	}
+	fl := flag.NewFlagSet("create-district", flag.ContinueOnError)
+	name := fl.String("name", "", "district name")
+	code := fl.String("code", "", "district code (a-z, 0-9, -)")
+	user := fl.String("admin", "", "username of the first district admin")
+	display := fl.String("admin-name", "", "display name of the first district admin")
+	if err := fl.Parse(args[1:]); err != nil {
+		return err
+	}
+	pw := os.Getenv("XINQIAO_ADMIN_PASSWORD")
+	if pw == "" {
+		return errors.New("set XINQIAO_ADMIN_PASSWORD to the first admin's password")
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	sys := scope.Actor{DistrictID: uuid.Must(uuid.NewV7()), Kind: scope.District, Username: "system:admin-cli"}
+	d, err := a.tenants.CreateDistrict(ctx, sys, *name, *code)
+	if err != nil {
+		return describe(err)
+	}
+	u, err := a.identity.BootstrapAdmin(ctx, sys, identity.NewUser{Username: *user, DisplayName: *display, Password: pw})
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "district %s (%s) created with id %s; admin %s has id %s\n", d.Name, d.Code, d.ID, u.Username, u.ID)
+	return nil
+}
+
+// describe renders a domain error with its field errors for the terminal.
+func describe(err error) error {
+	if fe, ok := faultFields(err); ok {
+		return fmt.Errorf("%v %v", err, fe)
+	}
+	return err
+}
+
+func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	conn, err := pgx.Connect(ctx, cfg.MigrateDatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	rep, err := audit.Verify(ctx, conn)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "audit: %d chains, %d rows verified\n", rep.Chains, rep.Rows)
+	for _, b := range rep.Breaks {
+		fmt.Fprintf(stdout, "BROKEN: chain %s at seq %d: %s\n", b.Chain, b.Seq, b.Reason)
+	}
+	if len(rep.Breaks) > 0 {
+		return fmt.Errorf("%d broken chain(s)", len(rep.Breaks))
+	}
+	fmt.Fprintln(stdout, "audit: all chains intact")
+	return nil
+}
+
+func docsPermissions(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	db, err := database.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	en, err := access.NewEnforcer(db.Pool, log)
+	if err != nil {
+		return err
+	}
+	rules, err := en.Rules()
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, access.PermissionsMarkdown(rules))
+	return nil
+}
+
+func healthcheck(cfg config.Config) error {
+	c := &http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://" + cfg.HTTPAddr + "/healthz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+// Package access owns authorization decisions: a Casbin RBAC-with-domains enforcer whose
+// policy lives in PostgreSQL (built-in rules in casbin_rule, role assignments from
+// memberships), loaded through a small pgx adapter and reloaded on every instance
+// within a second of a change through PostgreSQL LISTEN/NOTIFY.
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/persist"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/xinqiao/xinqiao/internal/scope"
+)
+
+// Model is the Casbin model: RBAC with domains. Built-in rules name a domain pattern
+// ("school:*", "district:*"); role assignments name one domain.
+const Model = `
+[request_definition]
+r = sub, dom, obj, act
+
+[policy_definition]
+p = sub, dom, obj, act
+
+[role_definition]
+g = _, _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub, r.dom) && keyMatch(r.dom, p.dom) && r.obj == p.obj && r.act == p.act
+`
+
+// PolicyChannel is the NOTIFY channel that triggers on memberships and casbin_rule use.
+const PolicyChannel = "xinqiao_policy"
+
+// Adapter loads Casbin policy from PostgreSQL. It is read-only: policy changes are
+// made by writing memberships (or by migrations for built-in rules).
+type Adapter struct {
+	Pool *pgxpool.Pool
+}
+
+var _ persist.Adapter = (*Adapter)(nil)
+
+var errReadOnly = errors.New("access: policy is changed through memberships, not through the adapter")
+
+// LoadPolicy loads every policy line.
+func (a *Adapter) LoadPolicy(m model.Model) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rows, err := a.Pool.Query(ctx, `SELECT ptype, v0, v1, v2, v3, v4, v5 FROM casbin_policy_lines()`)
+	if err != nil {
+		return fmt.Errorf("load policy: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v [7]string
+		if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]); err != nil {
+			return fmt.Errorf("load policy: %w", err)
+		}
+		rule := v[:]
+		for len(rule) > 1 && rule[len(rule)-1] == "" {
+			rule = rule[:len(rule)-1]
+		}
+		if err := persist.LoadPolicyArray(rule, m); err != nil {
+			return fmt.Errorf("load policy line: %w", err)
+		}
+	}
+	return rows.Err()
+}
+
+// SavePolicy is not supported.
+func (a *Adapter) SavePolicy(model.Model) error { return errReadOnly }
+
+// AddPolicy is not supported.
+func (a *Adapter) AddPolicy(string, string, []string) error { return errReadOnly }
+
+// RemovePolicy is not supported.
+func (a *Adapter) RemovePolicy(string, string, []string) error { return errReadOnly }
+
+// RemoveFilteredPolicy is not supported.
+func (a *Adapter) RemoveFilteredPolicy(string, string, int, ...string) error { return errReadOnly }
+
+// Enforcer decides (actor, object, action) in the actor's domain.
+type Enforcer struct {
+	e   *casbin.SyncedEnforcer
+	log *slog.Logger
+}
+
+// NewEnforcer loads the policy from pool.
+func NewEnforcer(pool *pgxpool.Pool, log *slog.Logger) (*Enforcer, error) {
+	m, err := model.NewModelFromString(Model)
+	if err != nil {
+		return nil, err
+	}
+	e, err := casbin.NewSyncedEnforcer(m, &Adapter{Pool: pool})
+	if err != nil {
+		return nil, fmt.Errorf("casbin: %w", err)
+	}
+	e.EnableAutoSave(false)
+	return &Enforcer{e: e, log: log}, nil
+}
+
+// Allowed reports whether the actor may perform act on obj in its scope.
+func (en *Enforcer) Allowed(a scope.Actor, obj, act string) bool {
+	dom := a.Domain()
+	if dom == "" {
+		return false
+	}
+	ok, err := en.e.Enforce("user:"+a.UserID.String(), dom, obj, act)
+	if err != nil {
+		en.log.Error("casbin enforce", "err", err)
+		return false
+	}
+	return ok
+}
+
+// Reload reloads the whole policy.
+func (en *Enforcer) Reload() error { return en.e.LoadPolicy() }
+
+// Watch listens for policy changes on a dedicated connection and reloads the policy on
+// each, until ctx ends. After a lost connection it reconnects and reloads, since
+// notifications may have been missed meanwhile. ready, if not nil, is closed once
+// listening has started.
+func (en *Enforcer) Watch(ctx context.Context, connString string, ready chan<- struct{}) {
+	backoff := 100 * time.Millisecond
+	first := true
+	for ctx.Err() == nil {
+		err := en.listen(ctx, connString, func() {
+			if first && ready != nil {
+				close(ready)
+			}
+			first = false
+			backoff = 100 * time.Millisecond
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		en.log.Warn("policy listener lost its connection; reconnecting", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (en *Enforcer) listen(ctx context.Context, connString string, started func()) error {
+	conn, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+PolicyChannel); err != nil {
+		return err
+	}
+	// Reload once listening, to catch changes made while not listening.
+	if err := en.Reload(); err != nil {
+		return err
+	}
+	started()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		_ = n
+		// Drain a burst of notifications into one reload.
+		for {
+			wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			_, err := conn.WaitForNotification(wctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				break
+			}
+		}
+		if err := en.Reload(); err != nil {
+			en.log.Error("reload policy", "err", err)
+		}
+	}
+}
+
+// Rule is one built-in permission: a role may perform act on obj in domain pattern dom.
+type Rule struct {
+	Role, Domain, Object, Action string
+}
+
+// Rules returns the built-in permission rules, sorted.
+func (en *Enforcer) Rules() ([]Rule, error) {
+	pol, err := en.e.GetPolicy()
+	if err != nil {
+		return nil, err
+	}
+	var rules []Rule
+	for _, p := range pol {
+		if len(p) >= 4 {
+			rules = append(rules, Rule{p[0], p[1], p[2], p[3]})
+		}
+	}
+	sort.Slice(rules, func(i, j int) bool {
+		a, b := rules[i], rules[j]
+		return strings.Join([]string{a.Object, a.Action, a.Role}, "\x00") < strings.Join([]string{b.Object, b.Action, b.Role}, "\x00")
+	})
+	return rules, nil
+}
+
+// PermissionsMarkdown renders role × permission as the table in docs/permissions.md.
+func PermissionsMarkdown(rules []Rule) string {
+	type perm struct{ obj, act string }
+	var perms []perm
+	has := map[perm]map[string]bool{}
+	for _, r := range rules {
+		p := perm{r.Object, r.Action}
+		if has[p] == nil {
+			has[p] = map[string]bool{}
+			perms = append(perms, p)
+		}
+		has[p][r.Role] = true
+	}
+	var b strings.Builder
+	b.WriteString("# Permissions\n\n")
+	b.WriteString("Generated from the built-in Casbin policy by `xinqiao docs permissions`; a test fails when this file\n")
+	b.WriteString("and the policy differ. District roles act in `district:<id>` domains, school roles in `school:<id>`\n")
+	b.WriteString("domains. Row-level checks (own school, own homeroom) are enforced by PostgreSQL row-level security on top.\n")
+	b.WriteString("`role:<name> / grant` means the role may grant and revoke memberships with that role.\n\n")
+	b.WriteString("| object | action |")
+	for _, r := range scope.AllRoles {
+		b.WriteString(" " + r + " |")
+	}
+	b.WriteString("\n|---|---|")
+	for range scope.AllRoles {
+		b.WriteString(":-:|")
+	}
+	b.WriteString("\n")
+	for _, p := range perms {
+		fmt.Fprintf(&b, "| %s | %s |", p.obj, p.act)
+		for _, r := range scope.AllRoles {
+			if has[p][r] {
+				b.WriteString(" ✓ |")
+			} else {
+				b.WriteString("  |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,239 @@
+// Package demo seeds the demonstration district 示范区: three schools (one vocational,
+// with departments), homerooms, about 200 students per school and one user per role.
+// It refuses to run in production and does nothing when the district exists.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/database"
+	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/roster"
+	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/tenant"
+)
+
+// Password is every demo user's password.
+const Password = "xinqiao-demo"
+
+// DistrictCode identifies the demo district.
+const DistrictCode = "demo"
+
+// Login is one demo login, for printing.
+type Login struct{ Username, Role, Scope string }
+
+type schoolPlan struct {
+	name, code, kind string
+	units            map[string][]string // grade/department -> homerooms
+	order            []string
+}
+
+var plans = []schoolPlan{
+	{"示范区第一中学", "s1", tenant.K12, map[string][]string{
+		"七年级": {"七(1)班", "七(2)班"}, "八年级": {"八(1)班", "八(2)班"}, "九年级": {"九(1)班", "九(2)班"},
+	}, []string{"七年级", "八年级", "九年级"}},
+	{"示范区实验小学", "s2", tenant.K12, map[string][]string{
+		"四年级": {"四(1)班", "四(2)班"}, "五年级": {"五(1)班", "五(2)班"}, "六年级": {"六(1)班", "六(2)班"},
+	}, []string{"四年级", "五年级", "六年级"}},
+	{"示范区职业技术学校", "s3", tenant.Vocational, map[string][]string{
+		"机电专业科": {"机电2401班", "机电2402班"}, "信息技术专业科": {"信息2401班", "信息2402班"}, "财经专业科": {"财经2401班", "财经2402班"},
+	}, []string{"机电专业科", "信息技术专业科", "财经专业科"}},
+}
+
+// Seeder writes the demo data through the domain services, so every write is audited
+// and checked like any other.
+type Seeder struct {
+	DB       *database.DB
+	Identity *identity.Service
+	Tenants  *tenant.Service
+	Roster   *roster.Service
+	// ReloadPolicy makes the authorizer see the memberships just written.
+	ReloadPolicy func() error
+	// StudentsPerSchool defaults to 200.
+	StudentsPerSchool int
+}
+
+// Seed creates the demo district unless it exists. It returns the demo logins.
+func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
+	var exists bool
+	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM auth_login_lookup('district.admin'))`).Scan(&exists)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if exists {
+		return Logins(), false, nil
+	}
+	districtID := uuid.Must(uuid.NewV7())
+	sys := scope.Actor{DistrictID: districtID, Kind: scope.District, Username: "system:seed"}
+	if _, err := s.Tenants.CreateDistrict(ctx, sys, "示范区", DistrictCode); err != nil {
+		return nil, false, fmt.Errorf("district: %w", err)
+	}
+	admin, err := s.Identity.BootstrapAdmin(ctx, sys, identity.NewUser{Username: "district.admin", DisplayName: "区管理员", Password: Password})
+	if err != nil {
+		return nil, false, fmt.Errorf("admin: %w", err)
+	}
+	if err := s.ReloadPolicy(); err != nil {
+		return nil, false, err
+	}
+	a := scope.Actor{UserID: admin.ID, Username: admin.Username, DistrictID: districtID, Kind: scope.District, Roles: []string{scope.DistrictAdmin}}
+	grant := func(username, display, role string, school *uuid.UUID, homeroom *uuid.UUID) error {
+		u, err := s.Identity.CreateUser(ctx, a, districtID, identity.NewUser{Username: username, DisplayName: display, Password: Password})
+		if err != nil {
+			return fmt.Errorf("user %s: %w", username, err)
+		}
+		kind := scope.District
+		if school != nil {
+			kind = scope.School
+		}
+		g := identity.Grant{UserID: u.ID, ScopeType: kind, SchoolID: school, Role: role, HomeroomID: homeroom}
+		if _, err := s.Identity.GrantMembership(ctx, a, g); err != nil {
+			return fmt.Errorf("membership %s: %w", username, err)
+		}
+		return nil
+	}
+	if err := grant("district.supervisor", "区督导", scope.DistrictSupervisor, nil, nil); err != nil {
+		return nil, false, err
+	}
+	if err := grant("researcher", "研究人员", scope.Researcher, nil, nil); err != nil {
+		return nil, false, err
+	}
+	rng := rand.New(rand.NewPCG(2026, 11))
+	n := s.StudentsPerSchool
+	if n <= 0 {
+		n = 200
+	}
+	for i, p := range plans {
+		kind := p.kind
+		sc, err := s.Tenants.CreateSchool(ctx, a, districtID, tenant.SchoolInput{Name: &p.name, Code: &p.code, Kind: &kind})
+		if err != nil {
+			return nil, false, fmt.Errorf("school %s: %w", p.code, err)
+		}
+		var firstHomeroom uuid.UUID
+		unitKind := tenant.Grade
+		if p.kind == tenant.Vocational {
+			unitKind = tenant.Department
+		}
+		var rows []roster.Row
+		for gi, g := range p.order {
+			pos := gi
+			gu, err := s.Tenants.CreateOrgUnit(ctx, a, sc.ID, tenant.OrgUnitInput{Kind: unitKind, Name: g, Position: &pos})
+			if err != nil {
+				return nil, false, fmt.Errorf("unit %s: %w", g, err)
+			}
+			for hi, h := range p.units[g] {
+				pos := hi
+				hu, err := s.Tenants.CreateOrgUnit(ctx, a, sc.ID, tenant.OrgUnitInput{Kind: tenant.Homeroom, ParentID: &gu.ID, Name: h, Position: &pos})
+				if err != nil {
+					return nil, false, fmt.Errorf("unit %s: %w", h, err)
+				}
+				if firstHomeroom == uuid.Nil {
+					firstHomeroom = hu.ID
+				}
+			}
+		}
+		homerooms := 0
+		for _, g := range p.order {
+			homerooms += len(p.units[g])
+		}
+		for k := 0; k < n; k++ {
+			hIdx := k % homerooms
+			var grade, homeroom string
+			for _, g := range p.order {
+				if hIdx < len(p.units[g]) {
+					grade, homeroom = g, p.units[g][hIdx]
+					break
+				}
+				hIdx -= len(p.units[g])
+			}
+			rows = append(rows, student(rng, i+1, k+1, grade, homeroom, p.kind))
+		}
+		school := sc.ID
+		for _, u := range []struct{ name, display, role string }{
+			{"counselor", "心理辅导教师", scope.Counselor}, {"leader", "分管校长", scope.SchoolLeader},
+			{"teacher", "班主任", scope.HomeroomTeacher}, {"liaison", "心理委员", scope.PeerLiaison},
+		} {
+			var hr *uuid.UUID
+			if u.role == scope.HomeroomTeacher || u.role == scope.PeerLiaison {
+				hr = &firstHomeroom
+			}
+			if err := grant(fmt.Sprintf("%s.s%d", u.name, i+1), fmt.Sprintf("%s（%s）", u.display, p.name), u.role, &school, hr); err != nil {
+				return nil, false, err
+			}
+		}
+		leader, err := s.leaderActor(ctx, fmt.Sprintf("leader.s%d", i+1), districtID, school)
+		if err != nil {
+			return nil, false, err
+		}
+		if _, err := s.Roster.Import(ctx, leader, school, rows, roster.ImportOptions{}); err != nil {
+			if fe, ok := fault.As(err); ok && len(fe.Fields) > 0 {
+				return nil, false, fmt.Errorf("students of %s: %v (%d errors)", p.code, fe.Fields[0], len(fe.Fields))
+			}
+			return nil, false, fmt.Errorf("students of %s: %w", p.code, err)
+		}
+	}
+	return Logins(), true, nil
+}
+
+func (s *Seeder) leaderActor(ctx context.Context, username string, district, school uuid.UUID) (scope.Actor, error) {
+	var id uuid.UUID
+	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT user_id FROM auth_login_lookup($1)`, username).Scan(&id)
+	})
+	return scope.Actor{UserID: id, Username: username, DistrictID: district, SchoolID: school, Kind: scope.School,
+		Roles: []string{scope.SchoolLeader}}, err
+}
+
+var (
+	surnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+	given    = []rune("子涵浩宇欣怡梓萱一诺雨轩宇航思远佳琪明轩嘉怡晨曦俊杰雅婷博文若曦天佑紫萱志强婉清家豪诗涵泽宇可欣文博")
+)
+
+func student(rng *rand.Rand, school, k int, grade, homeroom, kind string) roster.Row {
+	name := string(surnames[rng.IntN(len(surnames))]) + string(given[rng.IntN(len(given))])
+	if rng.IntN(2) == 0 {
+		name += string(given[rng.IntN(len(given))])
+	}
+	gender := "male"
+	if rng.IntN(2) == 0 {
+		gender = "female"
+	}
+	baseYear := 2013
+	switch {
+	case kind == tenant.Vocational:
+		baseYear = 2009
+	case school == 2:
+		baseYear = 2015
+	}
+	birth := time.Date(baseYear+rng.IntN(3), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
+	phone := fmt.Sprintf("13%d%08d", rng.IntN(10), rng.IntN(100000000))
+	return roster.Row{
+		Line: k + 1, StudentNumber: fmt.Sprintf("2024%d%04d", school, k), Name: name, Gender: gender, BirthDate: birth,
+		Grade: grade, Homeroom: homeroom, Status: "enrolled",
+		Guardians: []roster.Guardian{{Name: string(surnames[rng.IntN(len(surnames))]) + "家长", Relation: "父母", Phone: phone}},
+	}
+}
+
+// Logins lists the demo users.
+func Logins() []Login {
+	l := []Login{
+		{"district.admin", scope.DistrictAdmin, "示范区"},
+		{"district.supervisor", scope.DistrictSupervisor, "示范区"},
+		{"researcher", scope.Researcher, "示范区"},
+	}
+	for i, p := range plans {
+		for _, u := range []struct{ name, role string }{{"counselor", scope.Counselor}, {"leader", scope.SchoolLeader},
+			{"teacher", scope.HomeroomTeacher}, {"liaison", scope.PeerLiaison}} {
+			l = append(l, Login{fmt.Sprintf("%s.s%d", u.name, i+1), u.role, p.name})
+		}
+	}
+	return l
+}

@@ -1,0 +1,394 @@
+// Package httpapi is the HTTP transport: routing, authentication, scope resolution,
+// Casbin guards, problem+json errors, the OpenAPI document and the embedded web UI.
+// Handlers are thin: decode, call a domain service, encode.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/roster"
+	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/tenant"
+)
+
+// Authorizer decides (actor, object, action); access.Enforcer implements it.
+type Authorizer interface {
+	Allowed(a scope.Actor, obj, act string) bool
+}
+
+// Server holds the domain services the routes call.
+type Server struct {
+	Log            *slog.Logger
+	Identity       *identity.Service
+	Tenants        *tenant.Service
+	Roster         *roster.Service
+	Audit          *audit.Service
+	Access         Authorizer
+	Ready          map[string]func(context.Context) error // dependency checks for /readyz
+	UI             fs.FS                                   // the built web UI; nil serves none
+	SecureCookies  bool
+	TrustedProxies []string
+}
+
+// scopeKind says where a route finds its tenant.
+type scopeKind int
+
+const (
+	public   scopeKind = iota // no authentication
+	userOnly                  // authenticated; no tenant
+	district                  // :districtId in the path
+	school                    // :schoolId in the path
+)
+
+// route is one API route: its guard (object, action) and its handler.
+type route struct {
+	Method, Path   string
+	Scope          scopeKind
+	Object, Action string
+	Handle         func(*call) error
+}
+
+// call is the per-request state handed to handlers.
+type call struct {
+	*gin.Context
+	Actor     scope.Actor
+	Principal identity.Principal
+	School    uuid.UUID // from the path of school routes
+	District  uuid.UUID // from the path of district routes (or the school's district)
+	FromCookie bool
+	Token     string
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"POST", "/api/v1/auth/login", public, "", "", s.login},
+		{"POST", "/api/v1/auth/logout", userOnly, "", "", s.logout},
+		{"GET", "/api/v1/me", userOnly, "", "", s.me},
+
+		{"GET", "/api/v1/districts/:districtId/schools", district, "schools", "read", s.listSchools},
+		{"POST", "/api/v1/districts/:districtId/schools", district, "schools", "write", s.createSchool},
+		{"GET", "/api/v1/districts/:districtId/schools/:schoolId", district, "schools", "read", s.getSchool},
+		{"PATCH", "/api/v1/districts/:districtId/schools/:schoolId", district, "schools", "write", s.updateSchool},
+		{"GET", "/api/v1/districts/:districtId/users", district, "users", "read", s.listUsers},
+		{"POST", "/api/v1/districts/:districtId/users", district, "users", "write", s.createUser},
+		{"GET", "/api/v1/districts/:districtId/memberships", district, "memberships", "read", s.listMemberships},
+		{"POST", "/api/v1/districts/:districtId/memberships", district, "memberships", "write", s.grantMembership},
+		{"DELETE", "/api/v1/districts/:districtId/memberships/:membershipId", district, "memberships", "write", s.revokeMembership},
+		{"GET", "/api/v1/districts/:districtId/audit", district, "audit", "read", s.listAudit},
+
+		{"GET", "/api/v1/schools/:schoolId/org-units", school, "org_units", "read", s.listOrgUnits},
+		{"POST", "/api/v1/schools/:schoolId/org-units", school, "org_units", "write", s.createOrgUnit},
+		{"PATCH", "/api/v1/schools/:schoolId/org-units/:unitId", school, "org_units", "write", s.updateOrgUnit},
+		{"DELETE", "/api/v1/schools/:schoolId/org-units/:unitId", school, "org_units", "write", s.deleteOrgUnit},
+		{"GET", "/api/v1/schools/:schoolId/staff", school, "staff", "read", s.listStaff},
+		{"POST", "/api/v1/schools/:schoolId/staff", school, "staff", "write", s.createStaff},
+		{"DELETE", "/api/v1/schools/:schoolId/staff/:membershipId", school, "staff", "write", s.revokeStaff},
+		{"GET", "/api/v1/schools/:schoolId/students", school, "students", "read", s.listStudents},
+		{"POST", "/api/v1/schools/:schoolId/students", school, "students", "write", s.createStudent},
+		{"GET", "/api/v1/schools/:schoolId/students/import-template", school, "students", "read", s.importTemplate},
+		{"POST", "/api/v1/schools/:schoolId/students/import", school, "students", "write", s.importStudents},
+		{"GET", "/api/v1/schools/:schoolId/students/:studentId", school, "students", "read", s.getStudent},
+		{"PATCH", "/api/v1/schools/:schoolId/students/:studentId", school, "students", "write", s.updateStudent},
+		{"GET", "/api/v1/schools/:schoolId/audit", school, "audit", "read", s.listAudit},
+	}
+}
+
+// Handler builds the HTTP handler.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.HandleMethodNotAllowed = true
+	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
+		s.Log.Error("trusted proxies", "err", err)
+	}
+	r.Use(s.requestID, s.accessLog, s.recoverer, securityHeaders)
+	r.NoRoute(s.noRoute)
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, s.Log, &fault.Error{Kind: fault.NotFound, Message: "method not allowed on this path"})
+	})
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	r.GET("/api/v1/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", OpenAPI) })
+	for _, rt := range s.routes() {
+		r.Handle(rt.Method, rt.Path, s.wrap(rt))
+	}
+	return r
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if !requestIDPattern.MatchString(id) {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Set("request_id", id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+func requestID(c *gin.Context) string { return c.GetString("request_id") }
+
+// accessLog logs one line per request: the route pattern (never the raw path or query,
+// which may hold search terms), status, duration and ids — never bodies or names.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "(unmatched)"
+	}
+	s.Log.Info("request", "request_id", requestID(c), "method", c.Request.Method, "route", route,
+		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds(), "user_id", c.GetString("user_id"))
+}
+
+func (s *Server) recoverer(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.Log.Error("panic", "request_id", requestID(c), "route", c.FullPath(), "panic", p)
+			writeError(c, s.Log, fault.New(fault.Internal, "internal error"))
+		}
+	}()
+	c.Next()
+}
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
+		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		h.Set("Cache-Control", "no-store")
+	}
+	c.Next()
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c, 3*time.Second)
+	defer cancel()
+	status := map[string]string{}
+	ok := true
+	for name, check := range s.Ready {
+		if err := check(ctx); err != nil {
+			status[name] = "down"
+			ok = false
+			s.Log.Warn("readiness check failed", "dependency", name, "err", err)
+		} else {
+			status[name] = "up"
+		}
+	}
+	code := http.StatusOK
+	if !ok {
+		code = http.StatusServiceUnavailable
+	}
+	c.JSON(code, gin.H{"status": map[bool]string{true: "ready", false: "not ready"}[ok], "dependencies": status})
+}
+
+func (s *Server) noRoute(c *gin.Context) {
+	p := c.Request.URL.Path
+	if strings.HasPrefix(p, "/api/") || s.UI == nil || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
+		writeError(c, s.Log, fault.New(fault.NotFound, "no such resource"))
+		return
+	}
+	s.serveUI(c)
+}
+
+// wrap turns a route into a gin handler: authenticate, resolve the scope from the
+// path, check the Casbin guard, then call the handler. Every refusal is audited.
+func (s *Server) wrap(rt route) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cl := &call{Context: c}
+		cl.Actor = scope.Actor{RequestID: requestID(c), ClientIP: c.ClientIP()}
+		if rt.Scope != public {
+			if err := s.authenticate(cl); err != nil {
+				s.deny(cl, rt, audit.Entry{Reason: "unauthenticated"})
+				writeError(c, s.Log, err)
+				return
+			}
+			if err := s.resolveScope(cl, rt); err != nil {
+				writeError(c, s.Log, err)
+				return
+			}
+		}
+		if err := rt.Handle(cl); err != nil {
+			writeError(c, s.Log, err)
+		}
+	}
+}
+
+func (s *Server) deny(cl *call, rt route, e audit.Entry) {
+	e.Outcome = audit.Denied
+	e.Action = rt.Object + "." + rt.Action
+	if rt.Object == "" {
+		e.Action = strings.TrimPrefix(rt.Path, "/api/v1/")
+	}
+	e.ObjectType = rt.Object
+	if err := s.Audit.RecordAlone(cl, cl.Actor, e); err != nil {
+		s.Log.Error("audit denial", "request_id", cl.Actor.RequestID, "err", err)
+	}
+}
+
+// resolveScope sets the actor's scope from the path and checks the route's guard.
+// Foreign and missing tenants answer 404 alike; a known scope without the permission
+// answers 403. Both are audited.
+func (s *Server) resolveScope(cl *call, rt route) error {
+	p := cl.Principal
+	notFound := fault.New(fault.NotFound, "not found")
+	switch rt.Scope {
+	case userOnly:
+		cl.Actor.Kind = scope.User
+		return nil
+	case district:
+		id, err := uuid.Parse(cl.Param("districtId"))
+		if err != nil || !s.scopeDistrict(cl, id) {
+			s.denyOutside(cl, rt)
+			return notFound
+		}
+	case school:
+		id, err := uuid.Parse(cl.Param("schoolId"))
+		if err != nil {
+			s.denyOutside(cl, rt)
+			return notFound
+		}
+		cl.School = id
+		if !s.scopeSchool(cl, id) {
+			ok, err := s.districtOverSchool(cl, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				s.denyOutside(cl, rt)
+				return notFound
+			}
+		}
+	}
+	_ = p
+	if !s.Access.Allowed(cl.Actor, rt.Object, rt.Action) {
+		s.deny(cl, rt, audit.Entry{Reason: "permission denied"})
+		return fault.New(fault.Forbidden, "you do not have permission for this action")
+	}
+	return nil
+}
+
+func rolesWhere(ms []scope.Membership, keep func(scope.Membership) bool) []string {
+	var roles []string
+	for _, m := range ms {
+		if keep(m) {
+			roles = append(roles, m.Role)
+		}
+	}
+	return roles
+}
+
+func (s *Server) scopeDistrict(cl *call, id uuid.UUID) bool {
+	roles := rolesWhere(cl.Principal.Memberships, func(m scope.Membership) bool {
+		return m.ScopeType == scope.District && m.DistrictID == id
+	})
+	if len(roles) == 0 {
+		return false
+	}
+	cl.Actor.Kind, cl.Actor.DistrictID, cl.Actor.SchoolID, cl.Actor.Roles = scope.District, id, uuid.Nil, roles
+	cl.District = id
+	return true
+}
+
+func (s *Server) scopeSchool(cl *call, id uuid.UUID) bool {
+	var district uuid.UUID
+	roles := rolesWhere(cl.Principal.Memberships, func(m scope.Membership) bool {
+		if m.ScopeType == scope.School && m.SchoolID != nil && *m.SchoolID == id {
+			district = m.DistrictID
+			return true
+		}
+		return false
+	})
+	if len(roles) == 0 {
+		return false
+	}
+	cl.Actor.Kind, cl.Actor.DistrictID, cl.Actor.SchoolID, cl.Actor.Roles = scope.School, district, id, roles
+	cl.District = district
+	return true
+}
+
+// districtOverSchool lets district roles reach a school of their own district (for the
+// objects their policy names, e.g. org units); row-level security still hides students.
+func (s *Server) districtOverSchool(cl *call, school uuid.UUID) (bool, error) {
+	for _, m := range cl.Principal.Memberships {
+		if m.ScopeType != scope.District {
+			continue
+		}
+		if !s.scopeDistrict(cl, m.DistrictID) {
+			continue
+		}
+		ok, err := s.Tenants.InDistrict(cl, cl.Actor, school)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// denyOutside audits a request for a tenant the actor has no scope in, in the actor's
+// home chain (its district scope if any, else its first school).
+func (s *Server) denyOutside(cl *call, rt route) {
+	home := cl.Actor
+	home.Kind, home.Roles = scope.User, nil
+	for _, m := range cl.Principal.Memberships {
+		home.DistrictID = m.DistrictID
+		if m.ScopeType == scope.District {
+			home.Kind, home.SchoolID, home.Roles = scope.District, uuid.Nil, []string{m.Role}
+			break
+		}
+		if home.Kind != scope.School {
+			home.Kind, home.SchoolID, home.Roles = scope.School, *m.SchoolID, []string{m.Role}
+		}
+	}
+	if home.DistrictID == uuid.Nil {
+		home.DistrictID = cl.Principal.DistrictID
+	}
+	target := cl.Param("schoolId")
+	if target == "" {
+		target = cl.Param("districtId")
+	}
+	saved := cl.Actor
+	cl.Actor = home
+	s.deny(cl, rt, audit.Entry{ObjectID: truncateID(target), Reason: "outside the actor's scopes"})
+	cl.Actor = saved
+}
+
+func truncateID(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
+}
+
+// pathID parses a uuid path parameter; a malformed id is simply not found.
+func (cl *call) pathID(name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(cl.Param(name))
+	if err != nil {
+		return uuid.Nil, fault.New(fault.NotFound, "not found")
+	}
+	return id, nil
+}

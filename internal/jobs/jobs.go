@@ -1,0 +1,67 @@
+// Package jobs owns background work: the asynq worker server, its task handlers and
+// the scheduler of periodic tasks.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Queues and their priorities.
+var Queues = map[string]int{"critical": 6, "default": 3, "low": 1}
+
+// TypeHeartbeat is a periodic no-op task proving the worker and scheduler run.
+const TypeHeartbeat = "system:heartbeat"
+
+// Worker runs asynq task handlers until its context ends.
+type Worker struct {
+	Redis       asynq.RedisConnOpt
+	Log         *slog.Logger
+	Concurrency int
+}
+
+// Mux returns the task handlers.
+func (w *Worker) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeHeartbeat, func(ctx context.Context, t *asynq.Task) error {
+		w.Log.Debug("heartbeat")
+		return nil
+	})
+	return mux
+}
+
+// Run starts the server and blocks until ctx is cancelled, then shuts down gracefully
+// (in-flight tasks finish or go back to the queue).
+func (w *Worker) Run(ctx context.Context) error {
+	conc := w.Concurrency
+	if conc <= 0 {
+		conc = 10
+	}
+	srv := asynq.NewServer(w.Redis, asynq.Config{
+		Concurrency:     conc,
+		Queues:          Queues,
+		ShutdownTimeout: 20 * time.Second,
+		Logger:          slogAdapter{w.Log},
+		LogLevel:        asynq.WarnLevel,
+	})
+	if err := srv.Start(w.Mux()); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	w.Log.Info("worker started", "concurrency", conc)
+	<-ctx.Done()
+	w.Log.Info("worker stopping")
+	srv.Shutdown()
+	return nil
+}
+
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
