@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -106,4 +105,3 @@ func (s *Server) me(cl *call) error {
 	})
 	return nil
 }
-

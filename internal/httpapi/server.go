@@ -39,7 +39,7 @@ type Server struct {
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
-	UI             fs.FS                                   // the built web UI; nil serves none
+	UI             fs.FS                                  // the built web UI; nil serves none
 	SecureCookies  bool
 	TrustedProxies []string
 }
@@ -65,12 +65,12 @@ type route struct {
 // call is the per-request state handed to handlers.
 type call struct {
 	*gin.Context
-	Actor     scope.Actor
-	Principal identity.Principal
-	School    uuid.UUID // from the path of school routes
-	District  uuid.UUID // from the path of district routes (or the school's district)
+	Actor      scope.Actor
+	Principal  identity.Principal
+	School     uuid.UUID // from the path of school routes
+	District   uuid.UUID // from the path of district routes (or the school's district)
 	FromCookie bool
-	Token     string
+	Token      string
 }
 
 func (s *Server) routes() []route {
