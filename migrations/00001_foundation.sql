@@ -354,7 +354,7 @@ ALTER TABLE students FORCE ROW LEVEL SECURITY;
 CREATE POLICY students_tenant ON students
   USING (app_scope() = 'school' AND school_id = app_school_id()
     AND ((SELECT app_has_role(ARRAY['school_leader', 'counselor']))
-         OR homeroom_id = ANY ((SELECT app_homerooms()))))
+         OR homeroom_id IN (SELECT unnest(app_homerooms()))))
   WITH CHECK (app_scope() = 'school' AND school_id = app_school_id()
     AND (SELECT app_has_role(ARRAY['school_leader'])));
 

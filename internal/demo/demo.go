@@ -58,13 +58,23 @@ type Seeder struct {
 	ReloadPolicy func() error
 	// StudentsPerSchool defaults to 200.
 	StudentsPerSchool int
+	// Prefix, when set, seeds a second district: its code is the prefix, its name is
+	// 示范区-<prefix>, school codes and usernames start with "<prefix>.". Tests use it.
+	Prefix string
+}
+
+func (s *Seeder) name(base string) string {
+	if s.Prefix == "" {
+		return base
+	}
+	return s.Prefix + "." + base
 }
 
 // Seed creates the demo district unless it exists. It returns the demo logins.
 func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 	var exists bool
 	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM auth_login_lookup('district.admin'))`).Scan(&exists)
+		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM auth_login_lookup($1))`, s.name("district.admin")).Scan(&exists)
 	})
 	if err != nil {
 		return nil, false, err
@@ -74,10 +84,14 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 	}
 	districtID := uuid.Must(uuid.NewV7())
 	sys := scope.Actor{DistrictID: districtID, Kind: scope.District, Username: "system:seed"}
-	if _, err := s.Tenants.CreateDistrict(ctx, sys, "示范区", DistrictCode); err != nil {
+	dname, dcode := "示范区", DistrictCode
+	if s.Prefix != "" {
+		dname, dcode = "示范区-"+s.Prefix, s.Prefix
+	}
+	if _, err := s.Tenants.CreateDistrict(ctx, sys, dname, dcode); err != nil {
 		return nil, false, fmt.Errorf("district: %w", err)
 	}
-	admin, err := s.Identity.BootstrapAdmin(ctx, sys, identity.NewUser{Username: "district.admin", DisplayName: "区管理员", Password: Password})
+	admin, err := s.Identity.BootstrapAdmin(ctx, sys, identity.NewUser{Username: s.name("district.admin"), DisplayName: "区管理员", Password: Password})
 	if err != nil {
 		return nil, false, fmt.Errorf("admin: %w", err)
 	}
@@ -86,6 +100,7 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 	}
 	a := scope.Actor{UserID: admin.ID, Username: admin.Username, DistrictID: districtID, Kind: scope.District, Roles: []string{scope.DistrictAdmin}}
 	grant := func(username, display, role string, school *uuid.UUID, homeroom *uuid.UUID) error {
+		username = s.name(username)
 		u, err := s.Identity.CreateUser(ctx, a, districtID, identity.NewUser{Username: username, DisplayName: display, Password: Password})
 		if err != nil {
 			return fmt.Errorf("user %s: %w", username, err)
@@ -106,13 +121,21 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 	if err := grant("researcher", "研究人员", scope.Researcher, nil, nil); err != nil {
 		return nil, false, err
 	}
-	rng := rand.New(rand.NewPCG(2026, 11))
+	seed, offset := uint64(2026), 0
+	if s.Prefix != "" {
+		seed, offset = seed+uint64(len(s.Prefix))*7919+uint64(s.Prefix[0]), 5
+	}
+	rng := rand.New(rand.NewPCG(seed, 11))
 	n := s.StudentsPerSchool
 	if n <= 0 {
 		n = 200
 	}
 	for i, p := range plans {
 		kind := p.kind
+		if s.Prefix != "" {
+			p.code = s.Prefix + "-" + p.code
+			p.name = p.name + "-" + s.Prefix
+		}
 		sc, err := s.Tenants.CreateSchool(ctx, a, districtID, tenant.SchoolInput{Name: &p.name, Code: &p.code, Kind: &kind})
 		if err != nil {
 			return nil, false, fmt.Errorf("school %s: %w", p.code, err)
@@ -154,7 +177,7 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 				}
 				hIdx -= len(p.units[g])
 			}
-			rows = append(rows, student(rng, i+1, k+1, grade, homeroom, p.kind))
+			rows = append(rows, student(rng, i+1+offset, k+1, grade, homeroom, p.kind))
 		}
 		school := sc.ID
 		for _, u := range []struct{ name, display, role string }{
@@ -169,7 +192,7 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 				return nil, false, err
 			}
 		}
-		leader, err := s.leaderActor(ctx, fmt.Sprintf("leader.s%d", i+1), districtID, school)
+		leader, err := s.leaderActor(ctx, s.name(fmt.Sprintf("leader.s%d", i+1)), districtID, school)
 		if err != nil {
 			return nil, false, err
 		}
@@ -181,6 +204,15 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 		}
 	}
 	return Logins(), true, nil
+}
+
+// DistrictID returns the id of the seeded district (for tests and tools).
+func (s *Seeder) DistrictID(ctx context.Context) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT district_id FROM auth_login_lookup($1)`, s.name("district.admin")).Scan(&id)
+	})
+	return id, err
 }
 
 func (s *Seeder) leaderActor(ctx context.Context, username string, district, school uuid.UUID) (scope.Actor, error) {
@@ -210,7 +242,7 @@ func student(rng *rand.Rand, school, k int, grade, homeroom, kind string) roster
 	switch {
 	case kind == tenant.Vocational:
 		baseYear = 2009
-	case school == 2:
+	case school%5 == 2:
 		baseYear = 2015
 	}
 	birth := time.Date(baseYear+rng.IntN(3), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
