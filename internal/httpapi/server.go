@@ -108,7 +108,10 @@ func (s *Server) routes() []route {
 }
 
 // Handler builds the HTTP handler.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return s.Engine() }
+
+// Engine builds the Gin engine with every route registered.
+func (s *Server) Engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true

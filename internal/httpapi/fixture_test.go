@@ -1,0 +1,308 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/access"
+	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/demo"
+	"github.com/xinqiao/xinqiao/internal/httpapi"
+	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/roster"
+	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/testdb"
+)
+
+// world is a running API over a fresh database holding two seeded districts: the demo
+// district (schools s1, s2, s3) and a foreign one ("d2").
+type world struct {
+	t        testing.TB
+	db       *testdb.DB
+	srv      *httptest.Server
+	enforcer *access.Enforcer
+	identity *identity.Service
+	logs     *bytes.Buffer
+	engine   *gin.Engine
+
+	district, foreignDistrict uuid.UUID
+	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
+	mu                        sync.Mutex
+	tokens                    map[string]string
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	ctx := context.Background()
+	db := testdb.New(t)
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewJSONHandler(&syncBuffer{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	en, err := access.NewEnforcer(db.App.Pool, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ready := make(chan struct{})
+	go en.Watch(wctx, db.AppURL, ready)
+	<-ready
+	id := &identity.Service{DB: db.App, Authorizer: en, SessionTTL: time.Hour, Throttle: identity.DefaultThrottle}
+	tn := &tenant.Service{DB: db.App}
+	ro := &roster.Service{DB: db.App}
+	au := &audit.Service{DB: db.App}
+	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, schools: map[string]uuid.UUID{}, tokens: map[string]string{}}
+	for _, prefix := range []string{"", "d2"} {
+		s := &demo.Seeder{DB: db.App, Identity: id, Tenants: tn, Roster: ro, ReloadPolicy: en.Reload, StudentsPerSchool: 12, Prefix: prefix}
+		if _, _, err := s.Seed(ctx); err != nil {
+			t.Fatalf("seed %q: %v", prefix, err)
+		}
+		d, err := s.DistrictID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prefix == "" {
+			w.district = d
+		} else {
+			w.foreignDistrict = d
+		}
+	}
+	if err := en.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	// School ids by code, read as the owner (a test-only view of everything).
+	w.ownerQuery(func(tx pgx.Tx) {
+		rows, err := tx.Query(ctx, `SELECT code, id FROM schools`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var code string
+			var id uuid.UUID
+			if err := rows.Scan(&code, &id); err != nil {
+				t.Fatal(err)
+			}
+			w.schools[strings.Replace(code, "-", ".", 1)] = id
+		}
+	})
+	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en,
+		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
+	w.engine = srv.Engine()
+	w.srv = httptest.NewServer(w.engine)
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+// ownerQuery runs fn as the superuser, who bypasses row-level security: tests use it to
+// look behind the API.
+func (w *world) ownerQuery(fn func(tx pgx.Tx)) {
+	w.t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, w.db.AdminURL)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	fn(tx)
+}
+
+func (w *world) scalar(sql string, args ...any) int {
+	w.t.Helper()
+	var n int
+	w.ownerQuery(func(tx pgx.Tx) {
+		if err := tx.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+			w.t.Fatalf("%s: %v", sql, err)
+		}
+	})
+	return n
+}
+
+func (w *world) id(sql string, args ...any) uuid.UUID {
+	w.t.Helper()
+	var id uuid.UUID
+	w.ownerQuery(func(tx pgx.Tx) {
+		if err := tx.QueryRow(context.Background(), sql, args...).Scan(&id); err != nil {
+			w.t.Fatalf("%s: %v", sql, err)
+		}
+	})
+	return id
+}
+
+// token logs username in once and caches the bearer token.
+func (w *world) token(username string) string {
+	w.t.Helper()
+	w.mu.Lock()
+	tok, ok := w.tokens[username]
+	w.mu.Unlock()
+	if ok {
+		return tok
+	}
+	tok = w.login(username)
+	w.mu.Lock()
+	w.tokens[username] = tok
+	w.mu.Unlock()
+	return tok
+}
+
+func (w *world) login(username string) string {
+	w.t.Helper()
+	res := w.do("", "POST", "/api/v1/auth/login", map[string]string{"username": username, "password": demo.Password})
+	if res.status != 200 {
+		w.t.Fatalf("login %s: %d %s", username, res.status, res.body)
+	}
+	var l identity.Login
+	res.decode(w.t, &l)
+	return l.Token
+}
+
+type response struct {
+	status  int
+	body    []byte
+	header  http.Header
+	cookies []*http.Cookie
+}
+
+func (r response) decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// do sends a JSON request (body nil: none; []byte: raw) with a bearer token.
+func (w *world) do(token, method, path string, body any, headers ...string) response {
+	w.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		js, err := json.Marshal(b)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		rd = bytes.NewReader(js)
+	}
+	req, err := http.NewRequest(method, w.srv.URL+path, rd)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return w.send(req)
+}
+
+func (w *world) send(req *http.Request) response {
+	w.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, body: b, header: resp.Header, cookies: resp.Cookies()}
+}
+
+// upload posts a file as multipart/form-data field "file".
+func (w *world) upload(token, path, filename string, content []byte, fields ...string) response {
+	w.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile("file", filename)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	fw.Write(content)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", w.srv.URL+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	return w.send(req)
+}
+
+// auditCount counts audit rows matching action and outcome since a sequence mark.
+func (w *world) auditCount(action, outcome string) int {
+	return w.scalar(`SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = $2`, action, outcome)
+}
+
+func (w *world) problem(t testing.TB, r response) httpapi.Problem {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("want problem+json, got %q (%d %s)", ct, r.status, r.body)
+	}
+	var p httpapi.Problem
+	r.decode(t, &p)
+	if p.Status != r.status || p.Type == "" || p.Title == "" {
+		t.Fatalf("incomplete problem: %s", r.body)
+	}
+	return p
+}
+
+var _ = scope.Counselor
+
+// routes lists the registered routes as "METHOD /path/{param}".
+func (w *world) routes() []string {
+	var out []string
+	for _, r := range w.engine.Routes() {
+		out = append(out, r.Method+" "+openAPIPath(r.Path))
+	}
+	return out
+}
+
+func openAPIPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if strings.HasPrefix(s, ":") {
+			parts[i] = "{" + s[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func (w *world) enforcer2Log() *slog.Logger { return discardLog() }
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,0 +1,405 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/identity"
+)
+
+// Outcomes of a matrix cell.
+const (
+	ok  = "2xx"
+	den = "403"
+	nf  = "404"
+	na  = "-" // target kind does not apply to the route
+)
+
+// cell is the expected outcome for one role on the three targets: its own tenant, a
+// sibling school of the same district, and a tenant of another district.
+type cell struct{ own, sibling, foreign string }
+
+var roles = []string{"district_admin", "district_supervisor", "researcher", "school_leader", "counselor", "homeroom_teacher", "peer_liaison"}
+
+var roleUser = map[string]string{
+	"district_admin": "district.admin", "district_supervisor": "district.supervisor", "researcher": "researcher",
+	"school_leader": "leader.s1", "counselor": "counselor.s1", "homeroom_teacher": "teacher.s1", "peer_liaison": "liaison.s1",
+}
+
+// by builds a row of the table from outcomes in the order of roles.
+func by(cells ...cell) map[string]cell {
+	m := map[string]cell{}
+	for i, r := range roles {
+		m[r] = cells[i]
+	}
+	return m
+}
+
+var (
+	dOK   = cell{ok, na, nf}
+	dDen  = cell{den, na, nf}
+	dNF   = cell{nf, na, nf}
+	sOK   = cell{ok, nf, nf}
+	sDen  = cell{den, nf, nf}
+	sNF   = cell{nf, nf, nf}
+	dsOK  = cell{ok, ok, nf}   // a district role reaching schools of its district
+	dsDen = cell{den, den, nf} // ... without the permission
+	all   = cell{ok, na, na}
+)
+
+// matrix declares the expected outcome of every route for every role and target. A
+// route registered in the router but missing here fails the test.
+var matrix = map[string]map[string]cell{
+	"GET /api/v1/me":           by(all, all, all, all, all, all, all),
+	"POST /api/v1/auth/logout": by(all, all, all, all, all, all, all),
+
+	"GET /api/v1/districts/:districtId/schools":                      by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/schools":                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/schools/:schoolId":            by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"PATCH /api/v1/districts/:districtId/schools/:schoolId":          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/users":                        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/users":                       by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/memberships":                  by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/memberships":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"DELETE /api/v1/districts/:districtId/memberships/:membershipId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/audit":                        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+
+	"GET /api/v1/schools/:schoolId/org-units":                   by(dsOK, dsDen, dsDen, sOK, sOK, sOK, sOK),
+	"POST /api/v1/schools/:schoolId/org-units":                  by(dsOK, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"PATCH /api/v1/schools/:schoolId/org-units/:unitId":         by(dsOK, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"DELETE /api/v1/schools/:schoolId/org-units/:unitId":        by(dsOK, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/staff":                       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/staff":                      by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"DELETE /api/v1/schools/:schoolId/staff/:membershipId":      by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/students":                    by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"POST /api/v1/schools/:schoolId/students":                   by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/students/import-template":    by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"POST /api/v1/schools/:schoolId/students/import":            by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/students/:studentId":         by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"PATCH /api/v1/schools/:schoolId/students/:studentId":       by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/audit":                       by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+}
+
+// Public routes: no token, same answer for everybody.
+var publicRoutes = map[string]int{
+	"POST /api/v1/auth/login":  200,
+	"GET /api/v1/openapi.json": 200,
+	"GET /healthz":             200,
+	"GET /readyz":              200,
+}
+
+// target is one tenant a request is aimed at, with ids of rows inside it.
+type target struct {
+	district, school uuid.UUID
+	grade, homeroom  uuid.UUID
+	gradeName        string
+	homeroomName     string
+	student          uuid.UUID
+	studentNumber    string
+}
+
+func (w *world) target(schoolCode string) target {
+	ctx := context.Background()
+	var t target
+	t.school = w.schools[schoolCode]
+	w.ownerQuery(func(tx pgx.Tx) {
+		must := func(err error) {
+			if err != nil {
+				w.t.Fatal(err)
+			}
+		}
+		must(tx.QueryRow(ctx, `SELECT district_id FROM schools WHERE id = $1`, t.school).Scan(&t.district))
+		// The first homeroom: the demo homeroom teacher's, so reads by teacher.s1 succeed.
+		must(tx.QueryRow(ctx, `SELECT h.id, h.name, g.id, g.name FROM memberships m
+			JOIN org_units h ON h.school_id = m.school_id AND h.id = m.homeroom_id
+			JOIN org_units g ON g.school_id = h.school_id AND g.id = h.parent_id
+			WHERE m.school_id = $1 AND m.role = 'homeroom_teacher'`, t.school).Scan(&t.homeroom, &t.homeroomName, &t.grade, &t.gradeName))
+		must(tx.QueryRow(ctx, `SELECT id, student_number FROM students WHERE school_id = $1 AND homeroom_id = $2 ORDER BY student_number LIMIT 1`,
+			t.school, t.homeroom).Scan(&t.student, &t.studentNumber))
+	})
+	return t
+}
+
+var serial atomic.Int64
+
+// victim creates, behind the API, a fresh row a DELETE may remove, and returns its id.
+func (w *world) victim(kind string, t target) uuid.UUID {
+	ctx := context.Background()
+	n := serial.Add(1)
+	id := uuid.New()
+	w.ownerQuery(func(tx pgx.Tx) {
+		var err error
+		switch kind {
+		case "membership":
+			user := uuid.New()
+			if _, err = tx.Exec(ctx, `INSERT INTO users (id, district_id, username, display_name, password_hash) VALUES ($1, $2, $3, 'v', 'x')`,
+				user, t.district, fmt.Sprintf("victim.%d", n)); err == nil {
+				_, err = tx.Exec(ctx, `INSERT INTO memberships (id, user_id, district_id, scope_type, school_id, role, homeroom_id)
+					VALUES ($1, $2, $3, 'school', $4, 'homeroom_teacher', $5)`, id, user, t.district, t.school, t.homeroom)
+			}
+		case "homeroom":
+			_, err = tx.Exec(ctx, `INSERT INTO org_units (school_id, id, district_id, parent_id, kind, name) VALUES ($1, $2, $3, $4, 'homeroom', $5)`,
+				t.school, id, t.district, t.grade, fmt.Sprintf("待删%d", n))
+		case "user":
+			_, err = tx.Exec(ctx, `INSERT INTO users (id, district_id, username, display_name, password_hash) VALUES ($1, $2, $3, 'v', 'x')`,
+				id, t.district, fmt.Sprintf("grantee.%d", n))
+		}
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			w.t.Fatal(err)
+		}
+	})
+	return id
+}
+
+// request builds the path and body of route aimed at t.
+func (w *world) request(route string, t target) (method, path string, body any, upload []byte) {
+	method, pattern, _ := strings.Cut(route, " ")
+	n := serial.Add(1)
+	path = pattern
+	replace := func(param string, id uuid.UUID) { path = strings.ReplaceAll(path, ":"+param, id.String()) }
+	replace("districtId", t.district)
+	replace("schoolId", t.school)
+	replace("studentId", t.student)
+	if strings.Contains(path, ":unitId") {
+		if method == "DELETE" {
+			replace("unitId", w.victim("homeroom", t))
+		} else {
+			replace("unitId", t.grade)
+		}
+	}
+	if strings.Contains(path, ":membershipId") {
+		replace("membershipId", w.victim("membership", t))
+	}
+	switch route {
+	case "POST /api/v1/districts/:districtId/schools":
+		body = map[string]any{"name": fmt.Sprintf("新学校%d", n), "code": fmt.Sprintf("mx-%d", n), "kind": "k12"}
+	case "PATCH /api/v1/districts/:districtId/schools/:schoolId":
+		body = map[string]any{"name": fmt.Sprintf("改名学校%d", n)}
+	case "POST /api/v1/districts/:districtId/users":
+		body = map[string]any{"username": fmt.Sprintf("mx.user%d", n), "display_name": "新用户", "password": "a-long-enough-password"}
+	case "POST /api/v1/districts/:districtId/memberships":
+		body = map[string]any{"user_id": w.victim("user", t), "scope_type": "school", "school_id": t.school, "role": "counselor"}
+	case "POST /api/v1/schools/:schoolId/org-units":
+		body = map[string]any{"kind": "homeroom", "parent_id": t.grade, "name": fmt.Sprintf("新班%d", n)}
+	case "PATCH /api/v1/schools/:schoolId/org-units/:unitId":
+		body = map[string]any{"position": n % 10}
+	case "POST /api/v1/schools/:schoolId/staff":
+		body = map[string]any{"username": fmt.Sprintf("mx.staff%d", n), "display_name": "新班主任", "password": "a-long-enough-password",
+			"role": "homeroom_teacher", "homeroom_id": t.homeroom}
+	case "POST /api/v1/schools/:schoolId/students":
+		body = map[string]any{"student_number": fmt.Sprintf("MX%d", n), "name": "新生", "gender": "male", "birth_date": "2012-01-01", "homeroom_id": t.homeroom}
+	case "PATCH /api/v1/schools/:schoolId/students/:studentId":
+		body = map[string]any{"status": "enrolled"}
+	case "POST /api/v1/schools/:schoolId/students/import":
+		upload = []byte(fmt.Sprintf("学号,姓名,性别,出生日期,年级,班级\nIM%d,导入生,女,2012-03-04,%s,%s\n", n, t.gradeName, t.homeroomName))
+	case "POST /api/v1/auth/login":
+		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
+	}
+	return method, path, body, upload
+}
+
+// secrets are values that must never appear in a response to role: ids and student
+// numbers of students it may not see, and ids of the other district.
+func (w *world) secrets(role string) []string {
+	var out []string
+	w.ownerQuery(func(tx pgx.Tx) {
+		rows, err := tx.Query(context.Background(), `SELECT s.id::text, s.student_number, s.school_id, sc.district_id
+			FROM students s JOIN schools sc ON sc.id = s.school_id`)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for rows.Next() {
+			var id, number string
+			var school, district uuid.UUID
+			rows.Scan(&id, &number, &school, &district)
+			visible := district == w.district && school == w.schools["s1"] &&
+				(role == "school_leader" || role == "counselor" || role == "homeroom_teacher")
+			if !visible {
+				out = append(out, id, number)
+			}
+		}
+	})
+	out = append(out, w.foreignDistrict.String())
+	for code, id := range w.schools {
+		if strings.HasPrefix(code, "d2.") {
+			out = append(out, id.String())
+		}
+	}
+	return out
+}
+
+func classify(status int) string {
+	switch {
+	case status >= 200 && status < 300:
+		return ok
+	case status == 403:
+		return den
+	case status == 404:
+		return nf
+	}
+	return fmt.Sprintf("%d", status)
+}
+
+func TestIsolationMatrix(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	targets := map[string]target{"own": w.target("s1"), "sibling": w.target("s2"), "foreign": w.target("d2.s1")}
+	secrets := map[string][]string{}
+	for _, r := range roles {
+		secrets[r] = w.secrets(r)
+	}
+	for _, route := range w.routes() {
+		key := route
+		for _, r := range w.engine.Routes() {
+			if r.Method+" "+openAPIPath(r.Path) == route {
+				key = r.Method + " " + r.Path
+			}
+		}
+		if status, public := publicRoutes[key]; public {
+			method, path, body, _ := w.request(key, targets["own"])
+			if res := w.do("", method, path, body); res.status != status {
+				t.Errorf("%s: public route answered %d", key, res.status)
+			}
+			continue
+		}
+		expect, declared := matrix[key]
+		if !declared {
+			t.Errorf("route %s is not declared in the isolation matrix", key)
+			continue
+		}
+		for _, role := range roles {
+			c := expect[role]
+			for _, tk := range []struct {
+				name, want string
+			}{{"own", c.own}, {"sibling", c.sibling}, {"foreign", c.foreign}} {
+				if tk.want == na {
+					continue
+				}
+				tg := targets[tk.name]
+				method, path, body, upload := w.request(key, tg)
+				token := w.token(roleUser[role])
+				if key == "POST /api/v1/auth/logout" {
+					token = w.login(roleUser[role])
+				}
+				var res response
+				if upload != nil {
+					res = w.upload(token, path, "roster.csv", upload)
+				} else {
+					res = w.do(token, method, path, body)
+				}
+				if got := classify(res.status); got != tk.want {
+					t.Errorf("%s as %s on %s target: want %s, got %d %s", key, role, tk.name, tk.want, res.status, truncateBody(res.body))
+				}
+				if res.status >= 400 {
+					if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+						t.Errorf("%s as %s on %s: error without problem+json (%s)", key, role, tk.name, ct)
+					}
+				}
+				for _, s := range secrets[role] {
+					if strings.Contains(string(res.body), s) {
+						t.Errorf("%s as %s on %s target: response leaks %s", key, role, tk.name, s)
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// Ids of another tenant placed in request bodies are refused and write nothing.
+func TestForeignIdsInBodiesAreRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own, sibling, foreign := w.target("s1"), w.target("s2"), w.target("d2.s1")
+	foreignUser := w.id(`SELECT id FROM users WHERE username = 'd2.counselor.s1'`)
+	d := "/api/v1/districts/" + own.district.String()
+	s := "/api/v1/schools/" + own.school.String()
+	tests := []struct {
+		name, user, method, path string
+		body                     any
+	}{
+		{"grant in a foreign district's school", "district.admin", "POST", d + "/memberships",
+			map[string]any{"user_id": w.victim("user", own), "scope_type": "school", "school_id": foreign.school, "role": "counselor"}},
+		{"grant to a foreign district's user", "district.admin", "POST", d + "/memberships",
+			map[string]any{"user_id": foreignUser, "scope_type": "school", "school_id": own.school, "role": "counselor"}},
+		{"grant a homeroom of another school", "district.admin", "POST", d + "/memberships",
+			map[string]any{"user_id": w.victim("user", own), "scope_type": "school", "school_id": own.school, "role": "homeroom_teacher", "homeroom_id": sibling.homeroom}},
+		{"leader grants in a sibling school", "leader.s1", "POST", s + "/staff",
+			map[string]any{"username": "x.sibling", "display_name": "x", "password": "a-long-enough-password", "role": "homeroom_teacher", "homeroom_id": sibling.homeroom}},
+		{"student into a sibling homeroom", "leader.s1", "POST", s + "/students",
+			map[string]any{"student_number": "F1", "name": "x", "gender": "male", "birth_date": "2012-01-01", "homeroom_id": sibling.homeroom}},
+		{"move a student to a foreign homeroom", "leader.s1", "PATCH", s + "/students/" + own.student.String(),
+			map[string]any{"homeroom_id": foreign.homeroom}},
+		{"homeroom under a foreign grade", "leader.s1", "POST", s + "/org-units",
+			map[string]any{"kind": "homeroom", "parent_id": foreign.grade, "name": "外班"}},
+		{"foreign student id in own school's path", "leader.s1", "GET", s + "/students/" + sibling.student.String(), nil},
+		{"revoke a sibling's membership", "leader.s1", "DELETE", s + "/staff/" + w.victim("membership", sibling).String(), nil},
+		{"leader grants a counselor (more powerful than allowed)", "leader.s1", "POST", s + "/staff",
+			map[string]any{"username": "x.power", "display_name": "x", "password": "a-long-enough-password", "role": "counselor", "homeroom_id": own.homeroom}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := w.scalar(`SELECT (SELECT count(*) FROM memberships) + (SELECT count(*) FROM students) + (SELECT count(*) FROM org_units) + (SELECT count(*) FROM users)`)
+			res := w.do(w.token(tt.user), tt.method, tt.path, tt.body)
+			if res.status < 400 || res.status >= 500 {
+				t.Fatalf("want a 4xx, got %d %s", res.status, res.body)
+			}
+			w.problem(t, res)
+			after := w.scalar(`SELECT (SELECT count(*) FROM memberships) + (SELECT count(*) FROM students) + (SELECT count(*) FROM org_units) + (SELECT count(*) FROM users)`)
+			if after != before {
+				t.Fatalf("a refused request wrote rows: %d -> %d", before, after)
+			}
+		})
+	}
+	var moved int
+	moved = w.scalar(`SELECT count(*) FROM students WHERE id = $1 AND homeroom_id = $2`, own.student, own.homeroom)
+	if moved != 1 {
+		t.Fatal("the student was moved")
+	}
+}
+
+// A homeroom teacher reads only the students of their own homerooms (RLS).
+func TestHomeroomTeacherSeesOwnHomeroomOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	other := w.id(`SELECT id FROM students WHERE school_id = $1 AND homeroom_id <> $2 LIMIT 1`, own.school, own.homeroom)
+	tok := w.token("teacher.s1")
+	base := "/api/v1/schools/" + own.school.String() + "/students"
+	if r := w.do(tok, "GET", base+"/"+other.String(), nil); r.status != 404 {
+		t.Fatalf("another homeroom's student: want 404, got %d", r.status)
+	}
+	r := w.do(tok, "GET", base+"?limit=200", nil)
+	var page struct {
+		Items []struct {
+			HomeroomID uuid.UUID `json:"homeroom_id"`
+		} `json:"items"`
+	}
+	r.decode(t, &page)
+	if len(page.Items) == 0 {
+		t.Fatal("the teacher sees no students")
+	}
+	for _, it := range page.Items {
+		if it.HomeroomID != own.homeroom {
+			t.Fatalf("teacher sees a student of homeroom %s", it.HomeroomID)
+		}
+	}
+}
+
+func truncateBody(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "..."
+	}
+	return string(b)
+}
+
+var _ = identity.HashToken
