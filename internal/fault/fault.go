@@ -12,6 +12,7 @@ type Kind string
 
 // The kinds of domain error.
 const (
+	Malformed       Kind = "malformed"       // the request cannot be parsed
 	Invalid         Kind = "invalid"         // input fails validation
 	NotFound        Kind = "not_found"       // missing, or belongs to another tenant
 	Conflict        Kind = "conflict"        // violates a uniqueness or state rule

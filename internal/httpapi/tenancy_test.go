@@ -239,7 +239,7 @@ func TestOpenAPIDocumentMatchesRouter(t *testing.T) {
 	w := newWorld(t)
 	r := w.do("", "GET", "/api/v1/openapi.json", nil)
 	var doc struct {
-		OpenAPI string                     `json:"openapi"`
+		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
 	}
 	if err := json.Unmarshal(r.body, &doc); err != nil || doc.OpenAPI != "3.1.0" {
