@@ -371,6 +371,16 @@ CREATE POLICY audit_log_insert ON audit_log FOR INSERT
   WITH CHECK (district_id IS NOT DISTINCT FROM app_district_id()
           AND school_id IS NOT DISTINCT FROM app_school_id());
 
+-- The SECURITY DEFINER functions above (login and session lookups, memberships, the
+-- Casbin policy, role checks) run as the owner, which FORCE ROW LEVEL SECURITY also
+-- binds. These policies name the owner role only: the app role can never use them, and
+-- the owner could disable RLS on its own tables anyway.
+CREATE POLICY districts_definer ON districts FOR SELECT TO CURRENT_USER USING (true);
+CREATE POLICY schools_definer ON schools FOR SELECT TO CURRENT_USER USING (true);
+CREATE POLICY users_definer ON users FOR SELECT TO CURRENT_USER USING (true);
+CREATE POLICY memberships_definer ON memberships FOR SELECT TO CURRENT_USER USING (true);
+CREATE POLICY sessions_definer ON sessions FOR SELECT TO CURRENT_USER USING (true);
+
 -- Privileges of the application role: exactly what the code needs, nothing owned.
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
 GRANT SELECT, INSERT ON districts TO xinqiao_app;

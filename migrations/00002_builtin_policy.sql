@@ -6,8 +6,9 @@ INSERT INTO casbin_rule (ptype, v0, v1, v2, v3) VALUES
   -- district administrator
   ('p', 'district_admin', 'district:*', 'schools', 'read'),
   ('p', 'district_admin', 'district:*', 'schools', 'write'),
-  ('p', 'district_admin', 'district:*', 'org_units', 'read'),
-  ('p', 'district_admin', 'district:*', 'org_units', 'write'),
+  -- within a school of the district: its org tree only (never students)
+  ('p', 'district_admin', 'district:*', 'school.org_units', 'read'),
+  ('p', 'district_admin', 'district:*', 'school.org_units', 'write'),
   ('p', 'district_admin', 'district:*', 'users', 'read'),
   ('p', 'district_admin', 'district:*', 'users', 'write'),
   ('p', 'district_admin', 'district:*', 'memberships', 'read'),
