@@ -34,7 +34,6 @@ import (
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/tenant"
-
 )
 
 const usage = `xinqiao — student mental-health counseling platform

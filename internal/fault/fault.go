@@ -12,17 +12,18 @@ type Kind string
 
 // The kinds of domain error.
 const (
-	Malformed       Kind = "malformed"       // the request cannot be parsed
-	Invalid         Kind = "invalid"         // input fails validation
-	NotFound        Kind = "not_found"       // missing, or belongs to another tenant
-	Conflict        Kind = "conflict"        // violates a uniqueness or state rule
-	Forbidden       Kind = "forbidden"       // authenticated but not allowed
-	Unauthenticated Kind = "unauthenticated" // no valid credentials
-	RateLimited     Kind = "rate_limited"    // too many attempts
-	Unsupported     Kind = "unsupported"     // unsupported media type
-	TooLarge        Kind = "too_large"       // payload too large
-	Unavailable     Kind = "unavailable"     // a dependency is down
-	Internal        Kind = "internal"        // anything else
+	Malformed        Kind = "malformed"          // the request cannot be parsed
+	Invalid          Kind = "invalid"            // input fails validation
+	NotFound         Kind = "not_found"          // missing, or belongs to another tenant
+	Conflict         Kind = "conflict"           // violates a uniqueness or state rule
+	Forbidden        Kind = "forbidden"          // authenticated but not allowed
+	Unauthenticated  Kind = "unauthenticated"    // no valid credentials
+	RateLimited      Kind = "rate_limited"       // too many attempts
+	Unsupported      Kind = "unsupported"        // unsupported media type
+	MethodNotAllowed Kind = "method_not_allowed" // the path exists, the method does not
+	TooLarge         Kind = "too_large"          // payload too large
+	Unavailable      Kind = "unavailable"        // a dependency is down
+	Internal         Kind = "internal"           // anything else
 )
 
 // FieldError names one invalid input field (or file row and column).

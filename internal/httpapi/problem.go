@@ -27,17 +27,18 @@ var kindStatus = map[fault.Kind]struct {
 	status int
 	title  string
 }{
-	fault.Malformed:       {http.StatusBadRequest, "Malformed request"},
-	fault.Invalid:         {http.StatusUnprocessableEntity, "Validation failed"},
-	fault.NotFound:        {http.StatusNotFound, "Not found"},
-	fault.Conflict:        {http.StatusConflict, "Conflict"},
-	fault.Forbidden:       {http.StatusForbidden, "Forbidden"},
-	fault.Unauthenticated: {http.StatusUnauthorized, "Authentication required"},
-	fault.RateLimited:     {http.StatusTooManyRequests, "Too many requests"},
-	fault.Unsupported:     {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	fault.TooLarge:        {http.StatusRequestEntityTooLarge, "Payload too large"},
-	fault.Unavailable:     {http.StatusServiceUnavailable, "Service unavailable"},
-	fault.Internal:        {http.StatusInternalServerError, "Internal error"},
+	fault.Malformed:        {http.StatusBadRequest, "Malformed request"},
+	fault.Invalid:          {http.StatusUnprocessableEntity, "Validation failed"},
+	fault.NotFound:         {http.StatusNotFound, "Not found"},
+	fault.Conflict:         {http.StatusConflict, "Conflict"},
+	fault.Forbidden:        {http.StatusForbidden, "Forbidden"},
+	fault.Unauthenticated:  {http.StatusUnauthorized, "Authentication required"},
+	fault.RateLimited:      {http.StatusTooManyRequests, "Too many requests"},
+	fault.Unsupported:      {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	fault.MethodNotAllowed: {http.StatusMethodNotAllowed, "Method not allowed"},
+	fault.TooLarge:         {http.StatusRequestEntityTooLarge, "Payload too large"},
+	fault.Unavailable:      {http.StatusServiceUnavailable, "Service unavailable"},
+	fault.Internal:         {http.StatusInternalServerError, "Internal error"},
 }
 
 // ProblemType is the stable type URI of a kind.

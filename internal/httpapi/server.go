@@ -122,7 +122,7 @@ func (s *Server) Engine() *gin.Engine {
 	r.Use(s.requestID, s.accessLog, s.recoverer, securityHeaders)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(func(c *gin.Context) {
-		writeError(c, s.Log, &fault.Error{Kind: fault.NotFound, Message: "method not allowed on this path"})
+		writeError(c, s.Log, fault.New(fault.MethodNotAllowed, "this method is not allowed on this path"))
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
