@@ -306,3 +306,9 @@ func openAPIPath(p string) string {
 func (w *world) enforcer2Log() *slog.Logger { return discardLog() }
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// leaderActor is the school leader of a school, as the domain services see it.
+func (w *world) leaderActor(t testing.TB, code string) scope.Actor {
+	user := w.id(`SELECT user_id FROM memberships WHERE school_id = $1 AND role = 'school_leader'`, w.schools[code])
+	return scope.Actor{UserID: user, Username: "leader", DistrictID: w.district, SchoolID: w.schools[code], Kind: scope.School, Roles: []string{scope.SchoolLeader}}
+}
