@@ -1,0 +1,19 @@
+import { Segmented } from 'antd';
+import { useTranslation } from 'react-i18next';
+import { setLanguage, type Language } from './i18n';
+
+export default function LanguageSwitch() {
+  const { t, i18n } = useTranslation();
+  return (
+    <Segmented
+      data-testid="lang-switch"
+      size="small"
+      value={i18n.language}
+      onChange={(v) => setLanguage(v as Language)}
+      options={[
+        { label: t('lang.zh-CN'), value: 'zh-CN' },
+        { label: t('lang.en'), value: 'en' },
+      ]}
+    />
+  );
+}
