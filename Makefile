@@ -25,8 +25,8 @@ run: services-up build ## services, migrations, demo data, API + worker + web UI
 test: services-up build ## every test: Go (with real services), frontend unit, browser end-to-end
 	@$(ENV); go vet ./...
 	@$(ENV); go test -count=1 -timeout 20m ./...
-	@$(MAKE) --no-print-directory test-frontend
-	@$(MAKE) --no-print-directory test-e2e
+	cd frontend && npx vitest run
+	scripts/e2e.sh
 
 test-go: services-up ## Go tests only
 	@$(ENV); go test -count=1 -timeout 20m ./...

@@ -30,7 +30,7 @@ describe('api client', () => {
       type: 'urn:xinqiao:problem:invalid', title: 'Validation failed', status: 422, detail: 'the request is not valid',
       request_id: 'r1', errors: [{ field: 'code', code: 'invalid_format', message: 'bad' }],
     }, 'application/problem+json'));
-    const err = await api('POST', '/api/v1/x', {}).catch((e) => e);
+    const err = (await api('POST', '/api/v1/x', {}).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(422);
     expect(err.type).toBe('urn:xinqiao:problem:invalid');
