@@ -42,7 +42,7 @@ build: frontend ## build bin/xinqiao with the web UI embedded
 
 frontend-deps:
 	@if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then \
-	  cd frontend && npm ci --no-audit --no-fund --loglevel=error; fi
+	  cd frontend && npm install --no-audit --no-fund --loglevel=error; fi
 
 frontend: frontend-deps ## build the web UI into frontend/dist
 	cd frontend && npm run build --silent

@@ -117,3 +117,34 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatal("still accepting after shutdown")
 	}
 }
+
+func TestAdminBootstrapsADistrict(t *testing.T) {
+	db := useDB(t)
+	ctx := context.Background()
+	var out bytes.Buffer
+	args := []string{"admin", "create-district", "--name", "东城区", "--code", "dongcheng", "--admin", "dc.admin", "--admin-name", "东城管理员"}
+	if err := run(ctx, args, &out); err == nil {
+		t.Fatal("without XINQIAO_ADMIN_PASSWORD the command must refuse")
+	}
+	t.Setenv("XINQIAO_ADMIN_PASSWORD", "short")
+	if err := run(ctx, args, &out); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("a short password must be refused with a field error: %v", err)
+	}
+	t.Setenv("XINQIAO_ADMIN_PASSWORD", "a-long-admin-password")
+	if err := run(ctx, args, &out); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, db.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM districts d JOIN memberships m ON m.district_id = d.id AND m.role = 'district_admin'
+		JOIN users u ON u.id = m.user_id WHERE d.code = 'dongcheng' AND u.username = 'dc.admin'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("district and admin: %d %v", n, err)
+	}
+	if err := run(ctx, args, &out); err == nil {
+		t.Fatal("a second district with the same code must be refused")
+	}
+}
