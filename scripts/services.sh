@@ -166,11 +166,12 @@ up() {
 }
 
 stop_pid() {
-  local name=$1 pidfile=$2
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    log "$name: stopping pid $(cat "$pidfile")"
-    kill "$(cat "$pidfile")" 2>/dev/null || true
-    for _ in $(seq 40); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.25; done
+  local name=$1 pidfile=$2 pid
+  pid=$(cat "$pidfile" 2>/dev/null) || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name: stopping pid $pid"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   fi
   rm -f "$pidfile"
 }
