@@ -158,7 +158,6 @@ up() {
   local d
   d=$(data_dir)
   mkdir -p "$d"
-  echo "$d" >"$ROOT/.data.path" 2>/dev/null || true
   start_postgres "$d"
   start_redis "$d"
   start_minio "$d"
