@@ -250,11 +250,8 @@ func adminCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	}
 	defer a.db.Close()
 	sys := scope.Actor{DistrictID: uuid.Must(uuid.NewV7()), Kind: scope.District, Username: "system:admin-cli"}
-	d, err := a.tenants.CreateDistrict(ctx, sys, *name, *code)
-	if err != nil {
-		return describe(err)
-	}
-	u, err := a.identity.BootstrapAdmin(ctx, sys, identity.NewUser{Username: *user, DisplayName: *display, Password: pw})
+	d, u, err := a.tenants.BootstrapDistrict(ctx, sys, *name, *code, a.identity,
+		identity.NewUser{Username: *user, DisplayName: *display, Password: pw})
 	if err != nil {
 		return describe(err)
 	}

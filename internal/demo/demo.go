@@ -88,12 +88,10 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 	if s.Prefix != "" {
 		dname, dcode = "示范区-"+s.Prefix, s.Prefix
 	}
-	if _, err := s.Tenants.CreateDistrict(ctx, sys, dname, dcode); err != nil {
-		return nil, false, fmt.Errorf("district: %w", err)
-	}
-	admin, err := s.Identity.BootstrapAdmin(ctx, sys, identity.NewUser{Username: s.name("district.admin"), DisplayName: "区管理员", Password: Password})
+	_, admin, err := s.Tenants.BootstrapDistrict(ctx, sys, dname, dcode, s.Identity,
+		identity.NewUser{Username: s.name("district.admin"), DisplayName: "区管理员", Password: Password})
 	if err != nil {
-		return nil, false, fmt.Errorf("admin: %w", err)
+		return nil, false, fmt.Errorf("district: %w", err)
 	}
 	if err := s.ReloadPolicy(); err != nil {
 		return nil, false, err

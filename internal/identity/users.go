@@ -370,25 +370,22 @@ func (s *Service) CreateStaff(ctx context.Context, a scope.Actor, n NewStaff) (M
 	return m, err
 }
 
-// BootstrapAdmin creates the first district administrator of a district. It is for
-// the `xinqiao admin` command, which runs with operator rights, not for the API.
-func (s *Service) BootstrapAdmin(ctx context.Context, a scope.Actor, n NewUser) (User, error) {
+// BootstrapAdminTx creates the first district administrator of a district inside the
+// caller's transaction. It is for bootstrapping (tenant.BootstrapDistrict), not the API.
+func (s *Service) BootstrapAdminTx(ctx context.Context, tx pgx.Tx, a scope.Actor, n NewUser) (User, error) {
 	if err := n.validate(); err != nil {
 		return User{}, err
 	}
-	var u User
-	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-		id, err := insertUser(ctx, tx, a.DistrictID, n)
-		if err != nil {
-			return err
-		}
-		if _, err := insertMembership(ctx, tx, a, Grant{UserID: id, ScopeType: scope.District, Role: scope.DistrictAdmin}); err != nil {
-			return err
-		}
-		if u, err = getUser(ctx, tx, a.DistrictID, id); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, a, audit.Entry{Action: "users.bootstrap_admin", ObjectType: "user", ObjectID: id.String()})
-	})
-	return u, err
+	id, err := insertUser(ctx, tx, a.DistrictID, n)
+	if err != nil {
+		return User{}, err
+	}
+	if _, err := insertMembership(ctx, tx, a, Grant{UserID: id, ScopeType: scope.District, Role: scope.DistrictAdmin}); err != nil {
+		return User{}, err
+	}
+	u, err := getUser(ctx, tx, a.DistrictID, id)
+	if err != nil {
+		return User{}, err
+	}
+	return u, audit.Record(ctx, tx, a, audit.Entry{Action: "users.bootstrap_admin", ObjectType: "user", ObjectID: id.String()})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/page"
 	"github.com/xinqiao/xinqiao/internal/scope"
 )
@@ -53,6 +54,32 @@ const (
 // CreateDistrict creates a district; a is an actor whose DistrictID is the new id
 // (the bootstrap command builds it).
 func (s *Service) CreateDistrict(ctx context.Context, a scope.Actor, name, code string) (District, error) {
+	var d District
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		var err error
+		d, err = createDistrict(ctx, tx, a, name, code)
+		return err
+	})
+	return d, err
+}
+
+// BootstrapDistrict creates a district and its first administrator in one
+// transaction: both exist afterwards, or neither does.
+func (s *Service) BootstrapDistrict(ctx context.Context, a scope.Actor, name, code string, ids *identity.Service, admin identity.NewUser) (District, identity.User, error) {
+	var d District
+	var u identity.User
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		var err error
+		if d, err = createDistrict(ctx, tx, a, name, code); err != nil {
+			return err
+		}
+		u, err = ids.BootstrapAdminTx(ctx, tx, a, admin)
+		return err
+	})
+	return d, u, err
+}
+
+func createDistrict(ctx context.Context, tx pgx.Tx, a scope.Actor, name, code string) (District, error) {
 	d := District{ID: a.DistrictID, Name: strings.TrimSpace(name), Code: strings.TrimSpace(code)}
 	var fields []fault.FieldError
 	if l := utf8.RuneCountInString(d.Name); l < 1 || l > 100 {
@@ -64,14 +91,16 @@ func (s *Service) CreateDistrict(ctx context.Context, a scope.Actor, name, code 
 	if len(fields) > 0 {
 		return District{}, fault.Validation(fields...)
 	}
-	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO districts (id, name, code) VALUES ($1, $2, $3) RETURNING created_at`, d.ID, d.Name, d.Code).Scan(&d.CreatedAt)
-		if err != nil {
-			return database.MapError(err)
+	err := tx.QueryRow(ctx, `INSERT INTO districts (id, name, code) VALUES ($1, $2, $3) RETURNING created_at`, d.ID, d.Name, d.Code).Scan(&d.CreatedAt)
+	if err != nil {
+		err = database.MapError(err)
+		if fault.KindOf(err) == fault.Conflict {
+			return District{}, &fault.Error{Kind: fault.Conflict, Message: "the district code is taken",
+				Fields: []fault.FieldError{fault.Field("code", "duplicate", "another district has this code")}}
 		}
-		return audit.Record(ctx, tx, a, audit.Entry{Action: "districts.create", ObjectType: "district", ObjectID: d.ID.String()})
-	})
-	return d, err
+		return District{}, err
+	}
+	return d, audit.Record(ctx, tx, a, audit.Entry{Action: "districts.create", ObjectType: "district", ObjectID: d.ID.String()})
 }
 
 // SchoolInput creates or changes a school. Nil fields are left unchanged on update.
