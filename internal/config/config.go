@@ -15,6 +15,8 @@ import (
 type Config struct {
 	Env                string        // development | production
 	HTTPAddr           string        // listen address of serve
+	WorkerAddr         string        // listen address of the worker's health and metrics
+	WorkerConcurrency  int           // jobs a worker runs at once
 	DatabaseURL        string        // app role: owns nothing, cannot bypass RLS
 	MigrateDatabaseURL string        // owner role: migrations only
 	DBMaxConns         int32         // pool size
@@ -45,6 +47,8 @@ var Vars = []Var{
 	{"XINQIAO_DATABASE_URL", "postgres://xinqiao_app:xinqiao_app_local@127.0.0.1:55432/xinqiao?sslmode=disable", "PostgreSQL URL of the application role (owns nothing, no BYPASSRLS)", true},
 	{"XINQIAO_MIGRATE_DATABASE_URL", "postgres://xinqiao_owner:xinqiao_owner_local@127.0.0.1:55432/xinqiao?sslmode=disable", "PostgreSQL URL of the owner role, used by `xinqiao migrate` only", true},
 	{"XINQIAO_DB_MAX_CONNS", "10", "size of the PostgreSQL pool", false},
+	{"XINQIAO_WORKER_ADDR", "127.0.0.1:8081", "listen address of the worker's /healthz and /metrics", false},
+	{"XINQIAO_WORKER_CONCURRENCY", "10", "jobs a worker runs at once", false},
 	{"XINQIAO_REDIS_ADDR", "127.0.0.1:56379", "Redis address (asynq)", false},
 	{"XINQIAO_REDIS_PASSWORD", "", "Redis password", true},
 	{"XINQIAO_S3_ENDPOINT", "127.0.0.1:59000", "MinIO / S3 endpoint host:port", false},
@@ -76,6 +80,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c := Config{
 		Env:                get("XINQIAO_ENV"),
 		HTTPAddr:           get("XINQIAO_HTTP_ADDR"),
+		WorkerAddr:         get("XINQIAO_WORKER_ADDR"),
 		DatabaseURL:        get("XINQIAO_DATABASE_URL"),
 		MigrateDatabaseURL: get("XINQIAO_MIGRATE_DATABASE_URL"),
 		RedisAddr:          get("XINQIAO_REDIS_ADDR"),
@@ -93,6 +98,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		errs = append(errs, fmt.Errorf("XINQIAO_DB_MAX_CONNS must be an integer in 1..1000"))
 	}
 	c.DBMaxConns = int32(n)
+	if c.WorkerConcurrency, err = strconv.Atoi(get("XINQIAO_WORKER_CONCURRENCY")); err != nil || c.WorkerConcurrency < 1 || c.WorkerConcurrency > 500 {
+		errs = append(errs, fmt.Errorf("XINQIAO_WORKER_CONCURRENCY must be an integer in 1..500"))
+	}
 	if c.S3UseTLS, err = strconv.ParseBool(get("XINQIAO_S3_USE_TLS")); err != nil {
 		errs = append(errs, fmt.Errorf("XINQIAO_S3_USE_TLS must be true or false"))
 	}

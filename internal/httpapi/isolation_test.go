@@ -92,6 +92,7 @@ var publicRoutes = map[string]int{
 	"GET /api/v1/openapi.json": 200,
 	"GET /healthz":             200,
 	"GET /readyz":              200,
+	"GET /metrics":             200,
 }
 
 // target is one tenant a request is aimed at, with ids of rows inside it.

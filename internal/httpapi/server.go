@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/tenant"
@@ -42,6 +44,7 @@ type Server struct {
 	UI             fs.FS                                  // the built web UI; nil serves none
 	SecureCookies  bool
 	TrustedProxies []string
+	Metrics        *metrics.Registry // nil: no /metrics
 }
 
 // scopeKind says where a route finds its tenant.
@@ -127,6 +130,9 @@ func (s *Server) Engine() *gin.Engine {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
 	r.GET("/api/v1/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", OpenAPI) })
+	if s.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
+	}
 	for _, rt := range s.routes() {
 		r.Handle(rt.Method, rt.Path, s.wrap(rt))
 	}
@@ -158,8 +164,12 @@ func (s *Server) accessLog(c *gin.Context) {
 	if route == "" {
 		route = "(unmatched)"
 	}
+	d := time.Since(start)
 	s.Log.Info("request", "request_id", requestID(c), "method", c.Request.Method, "route", route,
-		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds(), "user_id", c.GetString("user_id"))
+		"status", c.Writer.Status(), "duration_ms", d.Milliseconds(), "user_id", c.GetString("user_id"))
+	if s.Metrics != nil {
+		s.Metrics.ObserveHTTP(route, c.Request.Method, strconv.Itoa(c.Writer.Status()), d)
+	}
 }
 
 func (s *Server) recoverer(c *gin.Context) {
@@ -242,6 +252,9 @@ func (s *Server) wrap(rt route) gin.HandlerFunc {
 }
 
 func (s *Server) deny(cl *call, rt route, e audit.Entry) {
+	if s.Metrics != nil {
+		s.Metrics.Denied(e.Reason)
+	}
 	e.Outcome = audit.Denied
 	e.Action = rt.Object + "." + rt.Action
 	if rt.Object == "" {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { render, screen, fireEvent, waitFor } from '@testing-library/react';
+import { render, screen, fireEvent } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { MemoryRouter } from 'react-router-dom';
 import '../i18n';
@@ -22,14 +22,14 @@ describe('ImportErrors', () => {
 });
 
 describe('Login form', () => {
-  it('requires a username and a password before calling the server', async () => {
+  it('requires a username and a password before calling the server', { timeout: 20000 }, async () => {
     render(
       <QueryClientProvider client={new QueryClient()}>
         <MemoryRouter><Login /></MemoryRouter>
       </QueryClientProvider>,
     );
     fireEvent.click(screen.getByTestId('login-submit'));
-    await waitFor(() => expect(screen.getByText('请输入用户名')).toBeTruthy());
-    expect(screen.getByText('请输入密码')).toBeTruthy();
+    expect(await screen.findByText('请输入用户名', {}, { timeout: 10000 })).toBeTruthy();
+    expect(await screen.findByText('请输入密码', {}, { timeout: 10000 })).toBeTruthy();
   });
 });
