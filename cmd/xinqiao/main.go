@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -31,6 +32,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/jobs"
+	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/tenant"
@@ -48,7 +50,7 @@ Usage:
                                 (password from XINQIAO_ADMIN_PASSWORD)
   xinqiao audit verify          verify every audit hash chain (owner role)
   xinqiao docs permissions      print docs/permissions.md from the policy
-  xinqiao healthcheck           exit 0 when /healthz answers (for containers)
+  xinqiao healthcheck [--worker] exit 0 when /healthz of serve (or the worker) answers
 
 Configuration comes from XINQIAO_* environment variables; see README.md.
 `
@@ -97,7 +99,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return docsPermissions(ctx, cfg, log, stdout)
 	case "healthcheck":
-		return healthcheck(cfg)
+		addr := cfg.HTTPAddr
+		if len(args) > 1 && args[1] == "--worker" {
+			addr = cfg.WorkerAddr
+		}
+		return healthcheck(addr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -161,8 +167,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	reg := metrics.New()
+	reg.WatchPool("app", a.db.Pool)
 	srv := &httpapi.Server{
-		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer,
+		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
 		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
@@ -198,7 +206,27 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
-	w := &jobs.Worker{Redis: asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword}, Log: log}
+	reg := metrics.New()
+	w := &jobs.Worker{Redis: asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword}, Log: log,
+		Concurrency: cfg.WorkerConcurrency, Observer: reg}
+	// The worker's own small HTTP server: liveness and metrics.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = rw.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.Handle("GET /metrics", reg.Handler())
+	hs := &http.Server{Addr: cfg.WorkerAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("worker http server", "err", err)
+		}
+	}()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
 	return w.Run(ctx)
 }
 
@@ -306,9 +334,16 @@ func docsPermissions(ctx context.Context, cfg config.Config, log *slog.Logger, s
 	return nil
 }
 
-func healthcheck(cfg config.Config) error {
+func healthcheck(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
 	c := &http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get("http://" + cfg.HTTPAddr + "/healthz")
+	resp, err := c.Get("http://" + net.JoinHostPort(host, port) + "/healthz")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -104,6 +105,17 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if err := run(ctx, []string{"healthcheck"}, &bytes.Buffer{}); err != nil {
 		t.Fatalf("healthcheck: %v", err)
 	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`xinqiao_http_request_duration_seconds_count{method="GET",route="/readyz",status="200"}`, "xinqiao_db_pool_max_connections"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	cancel() // what SIGTERM does
 	select {
 	case err := <-done:
@@ -146,5 +158,47 @@ func TestAdminBootstrapsADistrict(t *testing.T) {
 	}
 	if err := run(ctx, args, &out); err == nil {
 		t.Fatal("a second district with the same code must be refused")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestWorkerServesHealthAndMetricsAndStops(t *testing.T) {
+	addr := freeAddr(t)
+	t.Setenv("XINQIAO_WORKER_ADDR", addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"worker"}, &bytes.Buffer{}) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for run(context.Background(), []string{"healthcheck", "--worker"}, &bytes.Buffer{}) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("worker health endpoint did not come up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "go_goroutines") {
+		t.Fatalf("metrics: %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("worker stopped with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker did not stop")
 	}
 }

@@ -17,21 +17,44 @@ var Queues = map[string]int{"critical": 6, "default": 3, "low": 1}
 // TypeHeartbeat is a periodic no-op task proving the worker and scheduler run.
 const TypeHeartbeat = "system:heartbeat"
 
+// Observer records job runs (metrics.Registry implements it).
+type Observer interface {
+	ObserveJob(taskType, outcome string, d time.Duration)
+}
+
 // Worker runs asynq task handlers until its context ends.
 type Worker struct {
 	Redis       asynq.RedisConnOpt
 	Log         *slog.Logger
 	Concurrency int
+	Observer    Observer // optional
 }
 
 // Mux returns the task handlers.
 func (w *Worker) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	if w.Observer != nil {
+		mux.Use(w.observe)
+	}
 	mux.HandleFunc(TypeHeartbeat, func(ctx context.Context, t *asynq.Task) error {
 		w.Log.Debug("heartbeat")
 		return nil
 	})
 	return mux
+}
+
+// observe records each task's type, outcome and duration — never its payload.
+func (w *Worker) observe(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		start := time.Now()
+		err := next.ProcessTask(ctx, t)
+		outcome := "done"
+		if err != nil {
+			outcome = "failed"
+		}
+		w.Observer.ObserveJob(t.Type(), outcome, time.Since(start))
+		return err
+	})
 }
 
 // Run starts the server and blocks until ctx is cancelled, then shuts down gracefully
