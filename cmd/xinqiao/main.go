@@ -201,13 +201,25 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("starting xinqiao worker", "config", cfg)
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword})
-	err := rdb.Ping(ctx).Err()
-	rdb.Close()
-	if err != nil {
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
+	redisOpt := asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword}
+	// Periodic tasks fire from one worker at a time (a Redis lease), once per period.
+	sched := &jobs.Scheduler{Redis: rdb, Opt: redisOpt, Log: log, Entries: []jobs.Periodic{
+		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
+	}}
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		if err := sched.Run(ctx); err != nil {
+			log.Error("scheduler", "err", err)
+		}
+	}()
+	defer func() { <-schedDone }()
 	reg := metrics.New()
-	w := &jobs.Worker{Redis: asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword}, Log: log,
+	w := &jobs.Worker{Redis: redisOpt, Log: log,
 		Concurrency: cfg.WorkerConcurrency, Observer: reg}
 	// The worker's own small HTTP server: liveness and metrics.
 	mux := http.NewServeMux()
