@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"net"
 	"net/http"
 	"strings"
@@ -201,4 +203,11 @@ func TestWorkerServesHealthAndMetricsAndStops(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("worker did not stop")
 	}
+}
+
+func lookup(name string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return v, nil
+	}
+	return "", fmt.Errorf("%s is not set", name)
 }
