@@ -102,19 +102,50 @@ func New(t testing.TB) *DB {
 	}
 	t.Cleanup(func() {
 		d.App.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Logf("drop test database: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
-			t.Logf("drop test database: %v", err)
-		}
+		drop(t, admin, name)
 	})
 	return d
+}
+
+// Empty creates a database bootstrapped like production (owner, grants) but without
+// migrations: a target for restores. It is dropped when t ends.
+func Empty(t testing.TB) *DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin := mustEnv(t, "XINQIAO_TEST_ADMIN_DATABASE_URL")
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("connect as admin: %v", err)
+	}
+	defer conn.Close(ctx)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "xq_r_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s OWNER xinqiao_owner`, name)); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() { drop(t, admin, name) })
+	d := &DB{Name: name, AppURL: WithDatabase(mustEnv(t, "XINQIAO_DATABASE_URL"), name),
+		OwnerURL: WithDatabase(mustEnv(t, "XINQIAO_MIGRATE_DATABASE_URL"), name), AdminURL: WithDatabase(admin, name)}
+	if err := Bootstrap(ctx, d.AdminURL); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	return d
+}
+
+func drop(t testing.TB, admin, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Logf("drop test database: %v", err)
+		return
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+		t.Logf("drop test database: %v", err)
+	}
 }
 
 func ensureTemplate(ctx context.Context, conn *pgx.Conn, admin, owner, tmpl string) error {
