@@ -36,6 +36,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
 const usage = `xinqiao — student mental-health counseling platform
@@ -74,6 +75,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	shutdownTracing, err := tracing.Setup(ctx, cfg.OTLPEndpoint, "xinqiao-"+args[0])
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() { _ = shutdownTracing(context.Background()) }()
 	switch args[0] {
 	case "serve":
 		return serve(ctx, cfg, log)

@@ -7,8 +7,8 @@ import enUS from 'antd/locale/en_US';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { useTranslation } from 'react-i18next';
-import { setUnauthorizedHandler } from './api/client';
-import { SessionProvider, useSession } from './session';
+import { ApiError, setUnauthorizedHandler } from './api/client';
+import { SessionProvider, signedOut, useSession } from './session';
 import AppLayout from './AppLayout';
 import Login from './pages/Login';
 
@@ -20,22 +20,36 @@ const Staff = lazy(() => import('./pages/Staff'));
 const Students = lazy(() => import('./pages/Students'));
 const Audit = lazy(() => import('./pages/Audit'));
 
-const queryClient = new QueryClient({ defaultOptions: { queries: { refetchOnWindowFocus: false } } });
+// Client errors (4xx) are answers, not glitches: never retry them.
+export function shouldRetry(failures: number, error: unknown): boolean {
+  if (error instanceof ApiError && error.status < 500) return false;
+  return failures < 2;
+}
 
-function Guarded() {
-  const { me, loading } = useSession();
+export const queryClient = new QueryClient({
+  defaultOptions: { queries: { refetchOnWindowFocus: false, retry: shouldRetry }, mutations: { retry: false } },
+});
+
+// UnauthorizedBridge sends the browser to the login page whenever any call answers 401.
+function UnauthorizedBridge() {
   const navigate = useNavigate();
   useEffect(() => {
     setUnauthorizedHandler(() => {
-      queryClient.removeQueries();
-      navigate('/login');
+      signedOut(queryClient);
+      if (window.location.pathname !== '/login') navigate('/login', { replace: true });
     });
+    return () => setUnauthorizedHandler(() => {});
   }, [navigate]);
-  if (loading) return <Spin style={{ margin: 80 }} />;
+  return null;
+}
+
+function Guarded() {
+  const { me, loading } = useSession();
+  if (loading) return <Spin data-testid="loading" style={{ display: 'block', margin: 80 }} />;
   if (!me) return <Navigate to="/login" replace />;
   return (
     <AppLayout>
-      <Suspense fallback={<Spin style={{ margin: 80 }} />}>
+      <Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}>
         <Routes>
           <Route path="/" element={<Home />} />
           <Route path="/schools" element={<Schools />} />
@@ -55,11 +69,15 @@ export default function App() {
   const { i18n } = useTranslation();
   const zh = i18n.language !== 'en';
   dayjs.locale(zh ? 'zh-cn' : 'en');
+  useEffect(() => {
+    document.documentElement.lang = zh ? 'zh-CN' : 'en';
+  }, [zh]);
   return (
     <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#1677ff' } }}>
       <AntApp>
         <QueryClientProvider client={queryClient}>
-          <BrowserRouter>
+          <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+            <UnauthorizedBridge />
             <SessionProvider>
               <Routes>
                 <Route path="/login" element={<Login />} />

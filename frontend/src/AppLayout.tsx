@@ -1,19 +1,16 @@
-import type { ReactNode } from 'react';
-import { Button, Layout, Menu, Select, Space, Typography } from 'antd';
+import { useState, type ReactNode } from 'react';
+import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
-  AuditOutlined, BankOutlined, HomeOutlined, LogoutOutlined, ApartmentOutlined, TeamOutlined, UserOutlined, IdcardOutlined,
+  ApartmentOutlined, AuditOutlined, BankOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined, TeamOutlined, UserOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
 import { api } from './api/client';
-import { useSession } from './session';
-import { menuFor, scopeLabel, type MenuKey } from './nav';
+import { signedOut, useSession } from './session';
+import { menuFor, menuPaths, scopeLabel, type MenuKey } from './nav';
 import LanguageSwitch from './LanguageSwitch';
 
-const paths: Record<MenuKey, string> = {
-  home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students', audit: '/audit',
-};
 const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
   staff: <IdcardOutlined />, students: <TeamOutlined />, audit: <AuditOutlined />,
@@ -25,49 +22,70 @@ export default function AppLayout({ children }: { children: ReactNode }) {
   const navigate = useNavigate();
   const location = useLocation();
   const qc = useQueryClient();
+  const [leaving, setLeaving] = useState(false);
   const keys = current ? menuFor(current.role) : (['home'] as MenuKey[]);
-  const selected = keys.find((k) => paths[k] === location.pathname) ?? 'home';
+  const selected = keys.find((k) => menuPaths[k] === location.pathname) ?? 'home';
+  const memberships = me?.memberships ?? [];
   const logout = async () => {
+    setLeaving(true);
     try {
       await api('POST', '/api/v1/auth/logout');
+    } catch {
+      /* the session may already be gone; forget it here either way */
     } finally {
-      qc.clear();
-      navigate('/login');
+      signedOut(qc);
+      setLeaving(false);
+      navigate('/login', { replace: true });
     }
   };
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light" width={220}>
+      <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light" width={220} style={{ borderRight: '1px solid #f0f0f0' }}>
         <div style={{ padding: '20px 24px' }}>
-          <Typography.Title level={4} style={{ margin: 0 }}>{t('app.name')}</Typography.Title>
+          <Typography.Title level={4} style={{ margin: 0, color: '#1677ff' }}>{t('app.name')}</Typography.Title>
           <Typography.Text type="secondary">{t('app.subtitle')}</Typography.Text>
         </div>
         <Menu
           data-testid="nav"
           mode="inline"
+          style={{ borderInlineEnd: 'none' }}
           selectedKeys={[selected]}
           items={keys.map((k) => ({ key: k, icon: icons[k], label: <span data-testid={`nav-${k}`}>{t(`menu.${k}`)}</span> }))}
-          onClick={({ key }) => navigate(paths[key as MenuKey])}
+          onClick={({ key }) => navigate(menuPaths[key as MenuKey])}
         />
       </Layout.Sider>
       <Layout>
-        <Layout.Header style={{ background: '#fff', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16 }}>
-          <Space>
-            {me && me.memberships.length > 0 && (
-              <Select
-                data-testid="scope-select"
-                style={{ minWidth: 260 }}
-                value={current?.id}
-                onChange={(id) => {
-                  select(id);
-                  navigate('/');
-                }}
-                options={me.memberships.map((m) => ({ value: m.id, label: `${scopeLabel(m)} · ${t(`role.${m.role}`)}` }))}
-              />
+        <Layout.Header
+          style={{ background: '#fff', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, borderBottom: '1px solid #f0f0f0', paddingInline: 24 }}
+        >
+          <Space size="middle" wrap>
+            {memberships.length > 1 ? (
+              <Space size={4}>
+                <Typography.Text type="secondary">{t('scope.select')}</Typography.Text>
+                <Select
+                  data-testid="scope-select"
+                  style={{ minWidth: 260 }}
+                  value={current?.id}
+                  aria-label={t('scope.select')}
+                  onChange={(id: string) => {
+                    select(id);
+                    navigate('/');
+                  }}
+                  options={memberships.map((m) => ({ value: m.id, label: `${scopeLabel(m)} · ${t(`role.${m.role}`)}` }))}
+                />
+              </Space>
+            ) : (
+              current && (
+                <span data-testid="scope-label">
+                  {scopeLabel(current)} <Tag color={current.scope_type === 'district' ? 'purple' : 'blue'}>{t(`role.${current.role}`)}</Tag>
+                </span>
+              )
             )}
-            <Typography.Text data-testid="current-user">{me?.user.display_name}</Typography.Text>
+            <Typography.Text strong data-testid="current-user">
+              <UserOutlined /> {me?.user.display_name}
+            </Typography.Text>
             <LanguageSwitch />
-            <Button data-testid="logout" icon={<LogoutOutlined />} onClick={logout}>
+            <Button data-testid="logout" icon={<LogoutOutlined />} onClick={logout} loading={leaving}>
               {t('login.logout')}
             </Button>
           </Space>

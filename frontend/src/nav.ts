@@ -1,6 +1,11 @@
 import type { Membership, Role } from './api/types';
+import { districtRoles } from './api/types';
 
 export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'audit';
+
+export const menuPaths: Record<MenuKey, string> = {
+  home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students', audit: '/audit',
+};
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
@@ -17,6 +22,16 @@ export function menuFor(role: Role): MenuKey[] {
   }
 }
 
+// modulesLater tells whether a role's own modules are not built yet (home page says so).
+export function modulesLater(role: Role): boolean {
+  return role === 'district_supervisor' || role === 'researcher' || role === 'peer_liaison';
+}
+
+// canImportRoster: only school leaders import rosters; counselors and homeroom teachers read.
+export function canImportRoster(role: Role): boolean {
+  return role === 'school_leader';
+}
+
 // grantableRoles lists the roles an actor may grant (mirrors docs/permissions.md).
 export function grantableRoles(role: Role): Role[] {
   if (role === 'district_admin')
@@ -25,8 +40,26 @@ export function grantableRoles(role: Role): Role[] {
   return [];
 }
 
-export function scopeKey(m: Membership): string {
-  return m.id;
+// scopeOfRole: district roles are granted in the district, the others in one school.
+export function scopeOfRole(role: Role): 'district' | 'school' {
+  return districtRoles.includes(role) ? 'district' : 'school';
+}
+
+// needsHomeroom: homeroom teachers and peer liaisons belong to one homeroom.
+export function needsHomeroom(role: Role | undefined): boolean {
+  return role === 'homeroom_teacher' || role === 'peer_liaison';
+}
+
+// grantBody builds the POST /memberships body for a role, leaving out what the scope forbids.
+export function grantBody(userId: string, v: { role: Role; school_id?: string; homeroom_id?: string }) {
+  const scope = scopeOfRole(v.role);
+  return {
+    user_id: userId,
+    role: v.role,
+    scope_type: scope,
+    school_id: scope === 'school' ? v.school_id ?? null : null,
+    homeroom_id: needsHomeroom(v.role) ? v.homeroom_id ?? null : null,
+  };
 }
 
 export function scopeLabel(m: Membership): string {

@@ -27,6 +27,7 @@ type Config struct {
 	S3SecretKey        string        // secret
 	S3Bucket           string        //
 	S3UseTLS           bool          //
+	OTLPEndpoint       string        // traces go here when set
 	LogLevel           slog.Level    //
 	SessionTTL         time.Duration // lifetime of a login token
 	ShutdownTimeout    time.Duration // grace period for in-flight requests
@@ -56,6 +57,7 @@ var Vars = []Var{
 	{"XINQIAO_S3_SECRET_KEY", "xinqiao-local-secret", "S3 secret key", true},
 	{"XINQIAO_S3_BUCKET", "xinqiao", "bucket for documents (created if missing)", false},
 	{"XINQIAO_S3_USE_TLS", "false", "use HTTPS to reach S3", false},
+	{"XINQIAO_OTLP_ENDPOINT", "", "OTLP/HTTP trace collector host:port; tracing is off when empty", false},
 	{"XINQIAO_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"XINQIAO_SESSION_TTL", "12h", "lifetime of a login token", false},
 	{"XINQIAO_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests on SIGTERM", false},
@@ -89,6 +91,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		S3AccessKey:        get("XINQIAO_S3_ACCESS_KEY"),
 		S3SecretKey:        get("XINQIAO_S3_SECRET_KEY"),
 		S3Bucket:           get("XINQIAO_S3_BUCKET"),
+		OTLPEndpoint:       get("XINQIAO_OTLP_ENDPOINT"),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Errorf("XINQIAO_ENV must be development or production"))

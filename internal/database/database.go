@@ -18,6 +18,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/tracing"
 	"github.com/xinqiao/xinqiao/migrations"
 )
 
@@ -36,6 +37,7 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "xinqiao"
+	cfg.ConnConfig.Tracer = tracing.QueryTracer{}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)

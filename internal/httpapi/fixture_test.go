@@ -313,3 +313,7 @@ func (w *world) leaderActor(t testing.TB, code string) scope.Actor {
 	user := w.id(`SELECT user_id FROM memberships WHERE school_id = $1 AND role = 'school_leader'`, w.schools[code])
 	return scope.Actor{UserID: user, Username: "leader", DistrictID: w.district, SchoolID: w.schools[code], Kind: scope.School, Roles: []string{scope.SchoolLeader}}
 }
+
+type pgxTx = pgx.Tx
+
+func bg() context.Context { return context.Background() }

@@ -17,6 +17,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/fault"
@@ -25,6 +30,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
 // Authorizer decides (actor, object, action); access.Enforcer implements it.
@@ -122,7 +128,7 @@ func (s *Server) Engine() *gin.Engine {
 	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
 		s.Log.Error("trusted proxies", "err", err)
 	}
-	r.Use(s.requestID, s.accessLog, s.recoverer, securityHeaders)
+	r.Use(s.requestID, traceRequest, s.accessLog, s.recoverer, securityHeaders)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(func(c *gin.Context) {
 		writeError(c, s.Log, fault.New(fault.MethodNotAllowed, "this method is not allowed on this path"))
@@ -154,6 +160,26 @@ func (s *Server) requestID(c *gin.Context) {
 }
 
 func requestID(c *gin.Context) string { return c.GetString("request_id") }
+
+// traceRequest opens the request's span, named by method and route pattern; the domain
+// and database spans below it share its context.
+func traceRequest(c *gin.Context) {
+	ctx := otel.GetTextMapPropagator().Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
+	route := c.FullPath()
+	if route == "" {
+		route = "(unmatched)"
+	}
+	ctx, span := tracing.Tracer().Start(ctx, c.Request.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.request.method", c.Request.Method), attribute.String("http.route", route),
+			attribute.String("xinqiao.request_id", requestID(c))))
+	defer span.End()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
+	span.SetAttributes(attribute.Int("http.response.status_code", c.Writer.Status()))
+	if c.Writer.Status() >= 500 {
+		span.SetStatus(codes.Error, "server error")
+	}
+}
 
 // accessLog logs one line per request: the route pattern (never the raw path or query,
 // which may hold search terms), status, duration and ids — never bodies or names.

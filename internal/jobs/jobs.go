@@ -9,6 +9,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
 // Queues and their priorities.
@@ -33,6 +37,7 @@ type Worker struct {
 // Mux returns the task handlers.
 func (w *Worker) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	mux.Use(traceJob)
 	if w.Observer != nil {
 		mux.Use(w.observe)
 	}
@@ -53,6 +58,19 @@ func (w *Worker) observe(next asynq.Handler) asynq.Handler {
 			outcome = "failed"
 		}
 		w.Observer.ObserveJob(t.Type(), outcome, time.Since(start))
+		return err
+	})
+}
+
+// traceJob opens a span per job, named by its type only.
+func traceJob(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		ctx, span := tracing.Tracer().Start(ctx, "job "+t.Type(), trace.WithSpanKind(trace.SpanKindConsumer))
+		defer span.End()
+		err := next.ProcessTask(ctx, t)
+		if err != nil {
+			span.SetStatus(codes.Error, "job failed")
+		}
 		return err
 	})
 }

@@ -1,4 +1,4 @@
-import type { FieldError } from './types';
+import type { FieldError, Page } from './types';
 
 // ApiError carries an RFC 9457 problem returned by the server.
 export class ApiError extends Error {
@@ -69,6 +69,26 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     throw new ApiError(res.status, (data ?? {}) as object);
   }
   return data as T;
+}
+
+// isStatus tells whether an error is an API problem with one of the given statuses.
+export function isStatus(e: unknown, ...statuses: number[]): e is ApiError {
+  return e instanceof ApiError && statuses.includes(e.status);
+}
+
+// fetchAll follows a list's cursor (limit 200 per page) up to maxPages pages. truncated tells
+// whether more items remained on the server.
+export async function fetchAll<T>(path: string, maxPages = 10): Promise<{ items: T[]; truncated: boolean }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < maxPages; i++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const page: Page<T> = await api<Page<T>>('GET', `${path}${sep}limit=200${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`);
+    items.push(...page.items);
+    cursor = page.next_cursor;
+    if (!cursor) return { items, truncated: false };
+  }
+  return { items, truncated: true };
 }
 
 export function query(params: Record<string, string | number | undefined | null>): string {
