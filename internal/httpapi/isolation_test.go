@@ -316,6 +316,28 @@ func TestIsolationMatrix(t *testing.T) {
 	}
 }
 
+// After hundreds of requests with ids in paths and bodies, /metrics names only route
+// patterns: no id and no student value appears in any label.
+func TestMetricsCarryNoIdentifiers(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	tok := w.token("counselor.s1")
+	w.do(tok, "GET", "/api/v1/schools/"+own.school.String()+"/students/"+own.student.String(), nil)
+	w.do(tok, "GET", "/api/v1/schools/"+own.school.String()+"/students?q="+own.studentNumber, nil)
+	w.do(tok, "GET", "/api/v1/schools/"+w.schools["d2.s1"].String()+"/students", nil)
+	r := w.do("", "GET", "/metrics", nil)
+	body := string(r.body)
+	if !strings.Contains(body, `route="/api/v1/schools/:schoolId/students/:studentId"`) {
+		t.Fatalf("metrics lack the route pattern")
+	}
+	for _, secret := range append(w.secrets("district_admin"), own.school.String(), own.student.String(), own.studentNumber) {
+		if strings.Contains(body, secret) {
+			t.Fatalf("metrics leak %s", secret)
+		}
+	}
+}
+
 // Ids of another tenant placed in request bodies are refused and write nothing.
 func TestForeignIdsInBodiesAreRefused(t *testing.T) {
 	t.Parallel()

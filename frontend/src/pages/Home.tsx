@@ -1,61 +1,61 @@
-import { Card, Col, List, Row, Tag, Typography } from 'antd';
-import ReactECharts from 'echarts-for-react';
+import { lazy, Suspense } from 'react';
+import { Alert, Card, Col, Empty, List, Result, Row, Skeleton, Statistic, Tag, Typography } from 'antd';
+import { ClockCircleOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api } from '../api/client';
-import type { AuditRow, OrgUnit, Page, Student } from '../api/types';
+import { fetchAll } from '../api/client';
+import { useOrgUnits } from '../api/hooks';
+import type { AuditRow, Membership, School, Student } from '../api/types';
 import { useSession } from '../session';
-import { scopeLabel } from '../nav';
+import { modulesLater, scopeLabel } from '../nav';
+import ProblemAlert from '../components/ProblemAlert';
+import { auditPerDay, homeroomsPerGrade, schoolsPerKind, studentsPerGrade, type Series } from './homeData';
+
+const BarChart = lazy(() => import('../components/BarChart'));
+
+type ChartKind = 'studentsPerGrade' | 'auditPerDay' | 'schoolsPerKind' | 'homeroomsPerGrade';
+
+// chartFor picks the dashboard chart of a membership: data the role may read anyway.
+export function chartFor(m: Membership): ChartKind {
+  switch (m.role) {
+    case 'district_admin':
+      return 'auditPerDay';
+    case 'district_supervisor':
+    case 'researcher':
+      return 'schoolsPerKind';
+    case 'peer_liaison':
+      return 'homeroomsPerGrade';
+    default:
+      return 'studentsPerGrade';
+  }
+}
 
 export default function Home() {
   const { t } = useTranslation();
   const { me, current } = useSession();
-  const schoolId = current?.scope_type === 'school' ? current.school_id : null;
-  const readsStudents = current && ['school_leader', 'counselor', 'homeroom_teacher'].includes(current.role);
-  const students = useQuery({
-    queryKey: ['home-students', schoolId],
-    enabled: !!schoolId && !!readsStudents,
-    queryFn: () => api<Page<Student>>('GET', `/api/v1/schools/${schoolId}/students?limit=200`),
-  });
-  const units = useQuery({
-    queryKey: ['org-units', schoolId],
-    enabled: !!schoolId,
-    queryFn: () => api<Page<OrgUnit>>('GET', `/api/v1/schools/${schoolId}/org-units`),
-  });
-  const auditPath =
-    current?.role === 'district_admin'
-      ? `/api/v1/districts/${current.district_id}/audit?limit=200`
-      : current?.role === 'school_leader'
-        ? `/api/v1/schools/${schoolId}/audit?limit=200`
-        : null;
-  const audit = useQuery({ queryKey: ['home-audit', auditPath], enabled: !!auditPath, queryFn: () => api<Page<AuditRow>>('GET', auditPath!) });
-
-  let chart: { labels: string[]; values: number[]; title: string } | null = null;
-  if (students.data && units.data) {
-    const grades = units.data.items.filter((u) => !u.parent_id);
-    chart = {
-      title: t('home.studentsPerGrade'),
-      labels: grades.map((g) => g.name),
-      values: grades.map((g) => students.data.items.filter((s) => s.grade_id === g.id).length),
-    };
-  } else if (audit.data) {
-    const perDay = new Map<string, number>();
-    for (const r of audit.data.items) {
-      const d = r.occurred_at.slice(0, 10);
-      perDay.set(d, (perDay.get(d) ?? 0) + 1);
-    }
-    const days = [...perDay.keys()].sort();
-    chart = { title: t('home.auditPerDay'), labels: days, values: days.map((d) => perDay.get(d) ?? 0) };
-  }
+  if (!me || !current) return null;
+  const later = modulesLater(current.role);
   return (
     <Row gutter={[16, 16]}>
       <Col span={24}>
-        <Typography.Title level={3} data-testid="welcome">{t('home.welcome', { name: me?.user.display_name })}</Typography.Title>
+        <Typography.Title level={3} data-testid="welcome" style={{ marginTop: 0 }}>
+          {t('home.welcome', { name: me.user.display_name })}
+        </Typography.Title>
+        <Typography.Text type="secondary">
+          {t('home.scope', { scope: scopeLabel(current), role: t(`role.${current.role}`) })}
+        </Typography.Text>
       </Col>
+      {later && (
+        <Col span={24}>
+          <Card data-testid="modules-later">
+            <Result icon={<ClockCircleOutlined />} title={t('later.title')} subTitle={t(`later.${current.role}`)} style={{ padding: 16 }} />
+          </Card>
+        </Col>
+      )}
       <Col xs={24} lg={10}>
-        <Card title={t('home.memberships')}>
+        <Card title={t('home.memberships')} data-testid="memberships">
           <List
-            dataSource={me?.memberships ?? []}
+            dataSource={me.memberships}
             renderItem={(m) => (
               <List.Item>
                 <span>{scopeLabel(m)}</span>
@@ -64,25 +64,102 @@ export default function Home() {
             )}
           />
         </Card>
-        <Card title={t('home.laterTitle')} style={{ marginTop: 16 }}>
-          <Typography.Paragraph type="secondary">{t('home.later')}</Typography.Paragraph>
-        </Card>
       </Col>
       <Col xs={24} lg={14}>
-        {chart && (
-          <Card title={chart.title}>
-            <ReactECharts
-              style={{ height: 320 }}
-              option={{
-                tooltip: {},
-                xAxis: { type: 'category', data: chart.labels },
-                yAxis: { type: 'value', minInterval: 1 },
-                series: [{ type: 'bar', data: chart.values, itemStyle: { color: '#1677ff' } }],
-              }}
-            />
-          </Card>
-        )}
+        <Dashboard m={current} />
       </Col>
     </Row>
   );
+}
+
+function ChartCard({ title, series, loading, error, note, total }: {
+  title: string; series?: Series; loading: boolean; error: unknown; note?: string; total?: { label: string; value: number };
+}) {
+  const { t } = useTranslation();
+  return (
+    <Card title={title} data-testid="home-chart" extra={total && <Statistic value={total.value} suffix={total.label} valueStyle={{ fontSize: 16 }} />}>
+      <ProblemAlert error={error} />
+      {loading ? (
+        <Skeleton active />
+      ) : series && series.labels.length > 0 ? (
+        <Suspense fallback={<Skeleton active />}>
+          <BarChart labels={series.labels} values={series.values} seriesName={title} />
+        </Suspense>
+      ) : (
+        !error && <Empty description={t('common.empty')} />
+      )}
+      {note && <Alert type="info" showIcon message={note} style={{ marginTop: 8 }} />}
+    </Card>
+  );
+}
+
+function Dashboard({ m }: { m: Membership }) {
+  const { t } = useTranslation();
+  const kind = chartFor(m);
+  const schoolId = m.scope_type === 'school' ? m.school_id : null;
+  const units = useOrgUnits(kind === 'studentsPerGrade' || kind === 'homeroomsPerGrade' ? schoolId : null);
+  const students = useQuery({
+    queryKey: ['home-students', schoolId],
+    enabled: kind === 'studentsPerGrade' && !!schoolId,
+    staleTime: 5 * 60_000,
+    queryFn: () => fetchAll<Student>(`/api/v1/schools/${schoolId}/students?status=enrolled`, 5),
+  });
+  const audit = useQuery({
+    queryKey: ['home-audit', m.district_id],
+    enabled: kind === 'auditPerDay',
+    staleTime: 60_000,
+    queryFn: () => fetchAll<AuditRow>(`/api/v1/districts/${m.district_id}/audit`, 1),
+  });
+  const schools = useQuery({
+    queryKey: ['home-schools', m.district_id],
+    enabled: kind === 'schoolsPerKind',
+    staleTime: 5 * 60_000,
+    queryFn: () => fetchAll<School>(`/api/v1/districts/${m.district_id}/schools`, 5),
+  });
+  switch (kind) {
+    case 'studentsPerGrade': {
+      const series = students.data && units.data ? studentsPerGrade(students.data.items, units.data) : undefined;
+      return (
+        <ChartCard
+          title={t('home.studentsPerGrade')}
+          series={series}
+          loading={students.isLoading || units.isLoading}
+          error={students.error || units.error}
+          total={students.data && { label: t('home.studentsUnit'), value: students.data.items.length }}
+          note={students.data?.truncated ? t('home.truncated', { n: students.data.items.length }) : undefined}
+        />
+      );
+    }
+    case 'auditPerDay':
+      return (
+        <ChartCard
+          title={t('home.auditPerDay')}
+          series={audit.data && auditPerDay(audit.data.items)}
+          loading={audit.isLoading}
+          error={audit.error}
+          note={audit.data ? t('home.auditNote', { n: audit.data.items.length }) : undefined}
+        />
+      );
+    case 'schoolsPerKind': {
+      const s = schools.data && schoolsPerKind(schools.data.items);
+      return (
+        <ChartCard
+          title={t('home.schoolsPerKind')}
+          series={s && { labels: s.labels.map((k) => t(`school.kind.${k}`)), values: s.values }}
+          loading={schools.isLoading}
+          error={schools.error}
+          total={schools.data && { label: t('home.schoolsUnit'), value: schools.data.items.length }}
+        />
+      );
+    }
+    case 'homeroomsPerGrade':
+      return (
+        <ChartCard
+          title={t('home.homeroomsPerGrade')}
+          series={units.data && homeroomsPerGrade(units.data)}
+          loading={units.isLoading}
+          error={units.error}
+        />
+      );
+  }
 }
