@@ -225,6 +225,18 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}()
 	defer func() { <-schedDone }()
 	reg := metrics.New()
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	reg.WatchPool("worker", db.Pool)
+	queue := asynq.NewClient(redisOpt)
+	defer queue.Close()
+	relay := &jobs.Relay{DB: db, Queue: queue, Log: log, Observer: reg}
+	relayDone := make(chan struct{})
+	go func() { defer close(relayDone); _ = relay.Run(ctx) }()
+	defer func() { <-relayDone }()
 	w := &jobs.Worker{Redis: redisOpt, Log: log,
 		Concurrency: cfg.WorkerConcurrency, Observer: reg}
 	// The worker's own small HTTP server: liveness and metrics.

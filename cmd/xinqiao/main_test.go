@@ -173,6 +173,7 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestWorkerServesHealthAndMetricsAndStops(t *testing.T) {
+	useDB(t)
 	addr := freeAddr(t)
 	t.Setenv("XINQIAO_WORKER_ADDR", addr)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -191,7 +192,7 @@ func TestWorkerServesHealthAndMetricsAndStops(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "go_goroutines") {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "xinqiao_outbox_lag_seconds") {
 		t.Fatalf("metrics: %d", resp.StatusCode)
 	}
 	cancel()

@@ -22,7 +22,9 @@ func TestTracingCoversHTTPAndDatabaseWithoutConfidentialValues(t *testing.T) {
 	w := newWorld(t)
 	target := w.target("s1")
 	var name string
-	w.ownerQuery(func(tx pgxTx) { tx.QueryRow(bg(), `SELECT name FROM students WHERE id = $1`, target.student).Scan(&name) })
+	w.ownerQuery(func(tx pgxTx) {
+		tx.QueryRow(bg(), `SELECT name FROM students WHERE id = $1`, target.student).Scan(&name)
+	})
 	r := w.do(w.token("counselor.s1"), "GET", "/api/v1/schools/"+target.school.String()+"/students/"+target.student.String(), nil,
 		"X-Request-Id", "trace-test-0001")
 	if r.status != 200 || !strings.Contains(string(r.body), name) {

@@ -20,6 +20,8 @@ type Registry struct {
 	denials      *prometheus.CounterVec
 	jobs         *prometheus.CounterVec
 	jobDuration  *prometheus.HistogramVec
+	outboxSize   prometheus.Gauge
+	outboxLag    prometheus.Gauge
 }
 
 // New creates a registry with the Go and process collectors.
@@ -39,7 +41,9 @@ func New() *Registry {
 	r.jobDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "xinqiao_job_duration_seconds", Help: "Background job duration by type.",
 	}, []string{"type"})
-	r.reg.MustRegister(r.httpDuration, r.denials, r.jobs, r.jobDuration)
+	r.outboxSize = prometheus.NewGauge(prometheus.GaugeOpts{Name: "xinqiao_outbox_pending", Help: "Outbox rows not yet handed to the queue."})
+	r.outboxLag = prometheus.NewGauge(prometheus.GaugeOpts{Name: "xinqiao_outbox_lag_seconds", Help: "Age of the oldest outbox row not yet handed to the queue."})
+	r.reg.MustRegister(r.httpDuration, r.denials, r.jobs, r.jobDuration, r.outboxSize, r.outboxLag)
 	return r
 }
 
@@ -55,6 +59,12 @@ func (r *Registry) Denied(reason string) { r.denials.WithLabelValues(reason).Inc
 func (r *Registry) ObserveJob(taskType, outcome string, d time.Duration) {
 	r.jobs.WithLabelValues(taskType, outcome).Inc()
 	r.jobDuration.WithLabelValues(taskType).Observe(d.Seconds())
+}
+
+// ObserveOutbox records the outbox backlog.
+func (r *Registry) ObserveOutbox(pending int, oldest time.Duration) {
+	r.outboxSize.Set(float64(pending))
+	r.outboxLag.Set(oldest.Seconds())
 }
 
 // WatchPool exports the pool's statistics.

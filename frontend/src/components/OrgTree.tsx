@@ -112,7 +112,7 @@ export default function OrgTree({ schoolId, kind, editable }: { schoolId: string
         <Empty description={t('org.empty')} />
       )}
       <Modal open={dialog !== null} title={title} onCancel={close} onOk={() => form.submit()} confirmLoading={save.isPending}
-        okButtonProps={{ 'data-testid': 'org-ok' } as object} forceRender>
+        okButtonProps={{ 'data-testid': 'org-ok' }} forceRender>
         <ProblemAlert error={save.error} formFields={['name', 'parent_id', 'kind']} />
         <Form form={form} layout="vertical" onFinish={(v) => save.mutate(v)}>
           {dialog?.mode === 'top' && (

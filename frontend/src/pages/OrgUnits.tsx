@@ -3,14 +3,15 @@ import { useTranslation } from 'react-i18next';
 import { useSession } from '../session';
 import OrgTree from '../components/OrgTree';
 
+// OrgUnits: a school leader's grades (or departments) and homerooms. The tree itself tells
+// grades from departments; an empty tree lets the leader pick the kind of the first level.
 export default function OrgUnits() {
   const { t } = useTranslation();
   const { current } = useSession();
   if (!current?.school_id) return null;
-  // The tree itself tells grades from departments; a vocational school's top level is departments.
   return (
-    <Card title={`${current.school_name} · ${t('menu.orgUnits')}`}>
-      <OrgTree schoolId={current.school_id} kind={current.school_name?.includes('职业') ? 'vocational' : 'k12'} editable={current.role === 'school_leader'} />
+    <Card title={`${current.school_name ?? ''} · ${t('menu.orgUnits')}`}>
+      <OrgTree schoolId={current.school_id} editable={current.role === 'school_leader'} />
     </Card>
   );
 }

@@ -1,0 +1,117 @@
+package jobs_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/jobs"
+	"github.com/xinqiao/xinqiao/internal/outbox"
+	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/testdb"
+)
+
+type lag struct{ pending int }
+
+func (l *lag) ObserveOutbox(pending int, _ time.Duration) { l.pending = pending }
+
+// Work written to the outbox reaches asynq exactly once, with TaskID = outbox id, even
+// when Redis is down for a while or the relay dies between enqueueing and marking.
+func TestOutboxRelay(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	opt := redisOpt(t)
+	opt.DB = 5
+	queue := "default"
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	_ = insp.DeleteQueue(queue, true)
+
+	// Producers: 20 rows in one school's transaction; a rolled-back one leaves nothing.
+	a := scope.Actor{DistrictID: uuid.New(), SchoolID: uuid.New(), Kind: scope.School}
+	var ids []uuid.UUID
+	if err := db.App.InTx(ctx, a, func(tx pgx.Tx) error {
+		for i := 0; i < 20; i++ {
+			id, err := outbox.Add(ctx, tx, a, "rollup:mark_dirty", map[string]any{"n": i}, queue)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.App.InTx(ctx, a, func(tx pgx.Tx) error {
+		outbox.Add(ctx, tx, a, "rollup:mark_dirty", nil, queue)
+		return context.Canceled // roll back
+	})
+	admin, err := pgx.Connect(ctx, db.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	count := func(where string) int {
+		var n int
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE `+where).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count("true"); n != 20 {
+		t.Fatalf("want 20 outbox rows, have %d", n)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	// Redis down: nothing leaves, nothing is lost.
+	dead := asynq.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond})
+	defer dead.Close()
+	r := &jobs.Relay{DB: db.App, Queue: dead, Log: log}
+	if sent, err := r.Pass(ctx); err != nil || sent != 0 {
+		t.Fatalf("with Redis down: sent %d, %v", sent, err)
+	}
+	if n := count("dispatched_at IS NULL AND last_error <> ''"); n != 20 {
+		t.Fatalf("rows must wait with their error: %d", n)
+	}
+	// Redis is back (and the back-off has passed): everything goes out once.
+	if _, err := admin.Exec(ctx, `UPDATE outbox SET available_at = now()`); err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	obs := &lag{pending: -1}
+	r = &jobs.Relay{DB: db.App, Queue: client, Log: log, Observer: obs}
+	if sent, err := r.Pass(ctx); err != nil || sent != 20 {
+		t.Fatalf("with Redis up: sent %d, %v", sent, err)
+	}
+	if obs.pending != 0 {
+		t.Fatalf("observer saw %d pending", obs.pending)
+	}
+	for _, id := range ids {
+		info, err := insp.GetTaskInfo(queue, id.String())
+		if err != nil || info.Type != "rollup:mark_dirty" {
+			t.Fatalf("task %s: %v", id, err)
+		}
+	}
+	// The relay died after enqueueing but before marking: the rows go again, and asynq
+	// refuses the duplicate ids, so the queue still holds each job once.
+	if _, err := admin.Exec(ctx, `UPDATE outbox SET dispatched_at = NULL WHERE id = ANY($1)`, ids[:5]); err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := r.Pass(ctx); err != nil || sent != 5 {
+		t.Fatalf("re-send: %d %v", sent, err)
+	}
+	qi, err := insp.GetQueueInfo(queue)
+	if err != nil || qi.Size != 20 {
+		t.Fatalf("queue holds %v jobs, want 20 (%v)", qi, err)
+	}
+	if n := count("dispatched_at IS NULL"); n != 0 {
+		t.Fatalf("%d rows left", n)
+	}
+}
