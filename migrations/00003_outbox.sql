@@ -8,6 +8,7 @@ CREATE TABLE outbox (
   school_id     uuid,
   task_type     text NOT NULL CHECK (task_type ~ '^[a-z_]+:[a-z_]+$'),
   payload       jsonb NOT NULL DEFAULT '{}',
+  trace_context jsonb NOT NULL DEFAULT '{}', -- W3C trace context of the producing request
   queue         text NOT NULL DEFAULT 'default' CHECK (queue IN ('critical', 'default', 'low')),
   created_at    timestamptz NOT NULL DEFAULT now(),
   available_at  timestamptz NOT NULL DEFAULT now(),

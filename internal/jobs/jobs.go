@@ -62,9 +62,12 @@ func (w *Worker) observe(next asynq.Handler) asynq.Handler {
 	})
 }
 
-// traceJob opens a span per job, named by its type only.
+// traceJob opens a span per job, named by its type only, as a child of the producing
+// request's span when the task carries its trace context.
 func traceJob(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		// Continue the trace of the request that wrote the outbox row, if any.
+		ctx = tracing.Resume(ctx, t.Headers())
 		ctx, span := tracing.Tracer().Start(ctx, "job "+t.Type(), trace.WithSpanKind(trace.SpanKindConsumer))
 		defer span.End()
 		err := next.ProcessTask(ctx, t)

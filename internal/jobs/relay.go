@@ -48,6 +48,7 @@ type outboxRow struct {
 	payload  []byte
 	queue    string
 	attempts int
+	trace    map[string]string
 }
 
 // Run relays until ctx ends.
@@ -85,13 +86,13 @@ func (r *Relay) Pass(ctx context.Context) (int, error) {
 			WHERE id IN (SELECT id FROM outbox WHERE dispatched_at IS NULL AND available_at <= now()
 			               AND (claimed_until IS NULL OR claimed_until < now())
 			             ORDER BY available_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-			RETURNING id, task_type, payload, queue, attempts`, batch, lease.Milliseconds())
+			RETURNING id, task_type, payload, queue, attempts, trace_context`, batch, lease.Milliseconds())
 		if err != nil {
 			return database.MapError(err)
 		}
 		rows, err = pgx.CollectRows(res, func(row pgx.CollectableRow) (outboxRow, error) {
 			var o outboxRow
-			return o, row.Scan(&o.id, &o.taskType, &o.payload, &o.queue, &o.attempts)
+			return o, row.Scan(&o.id, &o.taskType, &o.payload, &o.queue, &o.attempts, &o.trace)
 		})
 		return database.MapError(err)
 	})
@@ -110,7 +111,8 @@ func (r *Relay) Pass(ctx context.Context) (int, error) {
 			failed = append(failed, failure{o.id, o.attempts})
 			continue
 		}
-		_, err := r.Queue.EnqueueContext(ctx, asynq.NewTask(o.taskType, o.payload), asynq.TaskID(o.id.String()), asynq.Queue(o.queue),
+		task := asynq.NewTaskWithHeaders(o.taskType, o.payload, o.trace)
+		_, err := r.Queue.EnqueueContext(ctx, task, asynq.TaskID(o.id.String()), asynq.Queue(o.queue),
 			asynq.MaxRetry(10), asynq.Retention(24*time.Hour))
 		if err == nil || errors.Is(err, asynq.ErrTaskIDConflict) {
 			sent = append(sent, o.id)

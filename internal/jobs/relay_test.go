@@ -10,6 +10,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/outbox"
@@ -113,5 +117,51 @@ func TestOutboxRelay(t *testing.T) {
 	}
 	if n := count("dispatched_at IS NULL"); n != 0 {
 		t.Fatalf("%d rows left", n)
+	}
+}
+
+// A job written to the outbox during a request continues that request's trace.
+func TestOutboxJobContinuesTheRequestTrace(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
+
+	db := testdb.New(t)
+	opt := redisOpt(t)
+	opt.DB = 6
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, request := otel.Tracer("test").Start(context.Background(), "GET /api/v1/something")
+	a := scope.Actor{DistrictID: uuid.New(), Kind: scope.District}
+	if err := db.App.InTx(ctx, a, func(tx pgx.Tx) error {
+		_, err := outbox.Add(ctx, tx, a, jobs.TypeHeartbeat, map[string]int{"n": 1}, "critical")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	request.End()
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	if sent, err := (&jobs.Relay{DB: db.App, Queue: client, Log: log}).Pass(context.Background()); err != nil || sent != 1 {
+		t.Fatalf("relay: %d %v", sent, err)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go (&jobs.Worker{Redis: opt, Log: log, Concurrency: 1}).Run(wctx)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		for _, s := range rec.Ended() {
+			if s.Name() == "job "+jobs.TypeHeartbeat && s.Parent().SpanID() == request.SpanContext().SpanID() {
+				if s.SpanContext().TraceID() != request.SpanContext().TraceID() {
+					t.Fatal("job span in another trace")
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no job span continued the request's trace")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
 // Add records background work in tx, in the actor's scope. The payload must hold ids
@@ -33,8 +34,8 @@ func Add(ctx context.Context, tx pgx.Tx, a scope.Actor, taskType string, payload
 		school = &a.SchoolID
 	}
 	id := uuid.Must(uuid.NewV7())
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (id, district_id, school_id, task_type, payload, queue) VALUES ($1, $2, $3, $4, $5, $6)`,
-		id, district, school, taskType, body, queue)
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (id, district_id, school_id, task_type, payload, queue, trace_context)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, district, school, taskType, body, queue, tracing.Carrier(ctx))
 	if err != nil {
 		return uuid.Nil, database.MapError(err)
 	}

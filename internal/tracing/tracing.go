@@ -27,6 +27,7 @@ const Name = "github.com/xinqiao/xinqiao"
 // With an empty endpoint tracing stays off (the global no-op provider) and the
 // returned shutdown does nothing.
 func Setup(ctx context.Context, endpoint, service string) (shutdown func(context.Context) error, err error) {
+	otel.SetTextMapPropagator(propagation.TraceContext{})
 	if endpoint == "" {
 		return func(context.Context) error { return nil }, nil
 	}
@@ -37,8 +38,20 @@ func Setup(ctx context.Context, endpoint, service string) (shutdown func(context
 	res := resource.NewSchemaless(attribute.String("service.name", service))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(5*time.Second)), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return tp.Shutdown, nil
+}
+
+// Carrier captures ctx's trace context (W3C traceparent) so that work done later, in a
+// job, continues the same trace. Empty when no span is active.
+func Carrier(ctx context.Context) map[string]string {
+	c := propagation.MapCarrier{}
+	otel.GetTextMapPropagator().Inject(ctx, c)
+	return c
+}
+
+// Resume returns ctx carrying the trace context captured by Carrier.
+func Resume(ctx context.Context, carrier map[string]string) context.Context {
+	return otel.GetTextMapPropagator().Extract(ctx, propagation.MapCarrier(carrier))
 }
 
 // Tracer is Xinqiao's tracer from the global provider.
