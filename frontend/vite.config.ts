@@ -1,21 +1,39 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
+// The Go API; XINQIAO_API points the dev server and `vite preview` elsewhere.
+const api = process.env.XINQIAO_API || 'http://127.0.0.1:8080';
+const outDir = 'dist';
+
+// keepGitkeep puts dist/.gitkeep back after emptyOutDir wiped it: the directory is committed
+// empty so that `go:embed all:dist` compiles before the first build.
+function keepGitkeep(): Plugin {
+  return {
+    name: 'xinqiao-keep-gitkeep',
+    apply: 'build',
+    closeBundle() {
+      writeFileSync(path.resolve(import.meta.dirname, outDir, '.gitkeep'), '');
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
-  server: { proxy: { '/api': 'http://127.0.0.1:8080' } },
+  plugins: [react(), keepGitkeep()],
+  server: { proxy: { '/api': api } },
+  preview: { proxy: { '/api': api } },
   build: {
-    outDir: 'dist',
+    outDir,
     emptyOutDir: true,
-    chunkSizeWarningLimit: 2000,
     rolldownOptions: {
       output: {
+        // Framework code changes rarely (long-cached); ECharts loads only with the home chart.
         codeSplitting: {
           groups: [
             { name: 'react', test: /node_modules[\\/](react|react-dom|react-router|react-router-dom|scheduler)[\\/]/, priority: 30 },
             { name: 'echarts', test: /node_modules[\\/](echarts|zrender|echarts-for-react)[\\/]/, priority: 20 },
-            { name: 'antd', test: /node_modules[\\/](antd|@ant-design|rc-[^/\\]+|@rc-component)[\\/]/, priority: 10 },
           ],
         },
       },

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useNavigate } from 'react-router-dom';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App as AntApp, ConfigProvider, Spin } from 'antd';
@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, setUnauthorizedHandler } from './api/client';
 import { SessionProvider, signedOut, useSession } from './session';
 import AppLayout from './AppLayout';
+import { menuFor, type MenuKey } from './nav';
 import Login from './pages/Login';
 
 const Home = lazy(() => import('./pages/Home'));
@@ -43,6 +44,13 @@ function UnauthorizedBridge() {
   return null;
 }
 
+// Allowed renders a screen only when the selected membership's menu has it.
+function Allowed({ k, children }: { k: MenuKey; children: ReactNode }) {
+  const { current } = useSession();
+  if (!current || !menuFor(current.role).includes(k)) return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
 function Guarded() {
   const { me, loading } = useSession();
   if (loading) return <Spin data-testid="loading" style={{ display: 'block', margin: 80 }} />;
@@ -52,12 +60,12 @@ function Guarded() {
       <Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}>
         <Routes>
           <Route path="/" element={<Home />} />
-          <Route path="/schools" element={<Schools />} />
-          <Route path="/users" element={<Users />} />
-          <Route path="/org-units" element={<OrgUnits />} />
-          <Route path="/staff" element={<Staff />} />
-          <Route path="/students" element={<Students />} />
-          <Route path="/audit" element={<Audit />} />
+          <Route path="/schools" element={<Allowed k="schools"><Schools /></Allowed>} />
+          <Route path="/users" element={<Allowed k="users"><Users /></Allowed>} />
+          <Route path="/org-units" element={<Allowed k="orgUnits"><OrgUnits /></Allowed>} />
+          <Route path="/staff" element={<Allowed k="staff"><Staff /></Allowed>} />
+          <Route path="/students" element={<Allowed k="students"><Students /></Allowed>} />
+          <Route path="/audit" element={<Allowed k="audit"><Audit /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>
@@ -66,12 +74,13 @@ function Guarded() {
 }
 
 export default function App() {
-  const { i18n } = useTranslation();
+  const { t, i18n } = useTranslation();
   const zh = i18n.language !== 'en';
   dayjs.locale(zh ? 'zh-cn' : 'en');
   useEffect(() => {
     document.documentElement.lang = zh ? 'zh-CN' : 'en';
-  }, [zh]);
+    document.title = t('app.title');
+  }, [zh, t]);
   return (
     <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#1677ff' } }}>
       <AntApp>

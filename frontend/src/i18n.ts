@@ -21,6 +21,7 @@ i18n.use(initReactI18next).init({
   lng: storedLanguage(),
   fallbackLng: 'zh-CN',
   interpolation: { escapeValue: false },
+  showSupportNotice: false,
 });
 
 export function setLanguage(lng: Language) {

@@ -1,4 +1,4 @@
-import ReactEChartsCore from 'echarts-for-react/lib/core';
+import ReactEChartsCore from 'echarts-for-react/esm/core';
 import * as echarts from 'echarts/core';
 import { BarChart as EBarChart } from 'echarts/charts';
 import { GridComponent, TooltipComponent } from 'echarts/components';

@@ -164,13 +164,14 @@ export default function Audit() {
         loading={list.isLoading}
         dataSource={list.items}
         pagination={false}
-        scroll={{ x: 1100 }}
+        scroll={{ x: 1350 }}
         columns={[
           { title: t('audit.seq'), dataIndex: 'seq', width: 70 },
           { title: t('audit.time'), dataIndex: 'occurred_at', width: 170, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
           {
             title: t('audit.actor'),
             dataIndex: 'actor_username',
+            width: 170,
             render: (v: string, r) =>
               r.actor_id ? (
                 <Tooltip title={t('audit.filterActor')}>
@@ -181,7 +182,7 @@ export default function Audit() {
               ),
           },
           { title: t('audit.role'), dataIndex: 'role', render: (r: string) => (r ? t(`role.${r}`, { defaultValue: r }) : '—') },
-          { title: t('audit.action'), dataIndex: 'action', render: (a: string) => <Typography.Text code>{a}</Typography.Text> },
+          { title: t('audit.action'), dataIndex: 'action', width: 190, render: (a: string) => <Typography.Text code style={{ whiteSpace: 'nowrap' }}>{a}</Typography.Text> },
           {
             title: t('audit.object'),
             key: 'o',

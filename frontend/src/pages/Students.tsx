@@ -177,6 +177,7 @@ export function ImportDialog({ path, schoolId, onClose }: { path: string; school
       okText={t('student.upload')}
       cancelText={t('common.close')}
       okButtonProps={{ disabled: !file, loading: busy, id: 'import-submit', 'data-testid': 'import-submit' }}
+      cancelButtonProps={{ 'data-testid': 'import-close' }}
     >
       <Space direction="vertical" style={{ width: '100%' }}>
         <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>{t('student.importHelp')}</Typography.Paragraph>

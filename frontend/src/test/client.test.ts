@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, query, setUnauthorizedHandler } from '../api/client';
+import { api, ApiError, fetchAll, isStatus, query, setUnauthorizedHandler } from '../api/client';
 
 function respond(status: number, body: unknown, contentType = 'application/json') {
   return vi.fn(async () => new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'Content-Type': contentType } }));
@@ -67,5 +67,26 @@ describe('api client', () => {
   it('builds query strings without empty values', () => {
     expect(query({ a: '1', b: '', c: undefined, d: null, e: 5 })).toBe('?a=1&e=5');
     expect(query({})).toBe('');
+  });
+
+  it('follows next_cursor through every page, with limit=200', async () => {
+    const fetch = vi.fn(async (url: string) => {
+      const cursor = new URL(url, 'http://x').searchParams.get('cursor');
+      const body = cursor === null ? { items: [1, 2], next_cursor: 'c/2' } : cursor === 'c/2' ? { items: [3], next_cursor: null } : { items: [], next_cursor: null };
+      return new Response(JSON.stringify(body), { status: 200 });
+    });
+    vi.stubGlobal('fetch', fetch);
+    expect(await fetchAll<number>('/api/v1/schools/s/org-units')).toEqual({ items: [1, 2, 3], truncated: false });
+    expect(fetch.mock.calls.map(([u]) => u)).toEqual(['/api/v1/schools/s/org-units?limit=200', '/api/v1/schools/s/org-units?limit=200&cursor=c%2F2']);
+    const one = await fetchAll<number>('/api/v1/x?status=enrolled', 1);
+    expect(one.truncated).toBe(true);
+    expect(fetch.mock.calls[2][0]).toBe('/api/v1/x?status=enrolled&limit=200');
+  });
+
+  it('keeps the problem of a non-JSON error body', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('upstream timeout', { status: 502 })));
+    const err = await api('GET', '/api/v1/x').catch((e: unknown) => e);
+    expect(isStatus(err, 502)).toBe(true);
+    expect((err as ApiError).title).toBe('upstream timeout');
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { grantableRoles, menuFor } from '../nav';
+import { canImportRoster, grantableRoles, grantBody, menuFor, modulesLater, scopeOfRole } from '../nav';
+import { chartFor } from '../pages/Home';
+import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
@@ -14,9 +16,41 @@ describe('navigation by role', () => {
     expect(menuFor(role)).toEqual(menu);
   });
 
-  it('lets school leaders grant only homeroom roles', () => {
+  it('says "later" on the home page of roles whose modules are not built yet', () => {
+    expect(['district_supervisor', 'researcher', 'peer_liaison'].every((r) => modulesLater(r as never))).toBe(true);
+    expect(['district_admin', 'school_leader', 'counselor', 'homeroom_teacher'].some((r) => modulesLater(r as never))).toBe(false);
+  });
+
+  it('lets only school leaders import rosters', () => {
+    expect(canImportRoster('school_leader')).toBe(true);
+    expect(canImportRoster('counselor')).toBe(false);
+    expect(canImportRoster('homeroom_teacher')).toBe(false);
+  });
+
+  it('lets school leaders grant only homeroom roles, district admins every role', () => {
     expect(grantableRoles('school_leader')).toEqual(['homeroom_teacher', 'peer_liaison']);
     expect(grantableRoles('counselor')).toEqual([]);
-    expect(grantableRoles('district_admin')).toContain('counselor');
+    expect(grantableRoles('district_admin')).toHaveLength(7);
+  });
+
+  it('builds grant bodies with the scope each role needs', () => {
+    expect(scopeOfRole('researcher')).toBe('district');
+    expect(grantBody('u1', { role: 'district_supervisor', school_id: 's1', homeroom_id: 'h1' })).toEqual({
+      user_id: 'u1', role: 'district_supervisor', scope_type: 'district', school_id: null, homeroom_id: null,
+    });
+    expect(grantBody('u1', { role: 'counselor', school_id: 's1', homeroom_id: 'h1' })).toEqual({
+      user_id: 'u1', role: 'counselor', scope_type: 'school', school_id: 's1', homeroom_id: null,
+    });
+    expect(grantBody('u1', { role: 'peer_liaison', school_id: 's1', homeroom_id: 'h1' })).toEqual({
+      user_id: 'u1', role: 'peer_liaison', scope_type: 'school', school_id: 's1', homeroom_id: 'h1',
+    });
+  });
+
+  it('picks a home chart from data the role may read', () => {
+    const m = (role: Membership['role']) => ({ role }) as Membership;
+    expect(chartFor(m('district_admin'))).toBe('auditPerDay');
+    expect(chartFor(m('researcher'))).toBe('schoolsPerKind');
+    expect(chartFor(m('peer_liaison'))).toBe('homeroomsPerGrade');
+    expect(chartFor(m('counselor'))).toBe('studentsPerGrade');
   });
 });

@@ -8,3 +8,7 @@ if (!window.matchMedia) {
 import { afterEach } from 'vitest';
 import { cleanup } from '@testing-library/react';
 afterEach(() => cleanup());
+
+// jsdom does not implement pseudo-element styles (antd measures scrollbars with them).
+const computedStyle = window.getComputedStyle.bind(window);
+window.getComputedStyle = (elt: Element) => computedStyle(elt);

@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import i18n from '../i18n';
+import App, { queryClient, shouldRetry } from '../App';
+import { ApiError } from '../api/client';
+import type { Me } from '../api/types';
+
+const leader: Me = {
+  user: { id: 'u1', username: 'leader.s1', display_name: '王校长', district_id: 'd1' },
+  memberships: [
+    { id: 'm1', scope_type: 'school', district_id: 'd1', district_name: '示范区', school_id: 's1', school_name: '示范区第一中学', role: 'school_leader', homeroom_id: null },
+    { id: 'm2', scope_type: 'school', district_id: 'd1', district_name: '示范区', school_id: 's2', school_name: '示范区实验小学', role: 'counselor', homeroom_id: null },
+  ],
+};
+
+function json(status: number, body: unknown) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' } });
+}
+const unauthorized = () => json(401, { type: 'urn:xinqiao:problem:unauthenticated', title: 'Unauthorized', status: 401 });
+
+beforeEach(async () => {
+  localStorage.clear();
+  await i18n.changeLanguage('zh-CN');
+});
+afterEach(() => {
+  queryClient.clear();
+  vi.unstubAllGlobals();
+  window.history.pushState({}, '', '/');
+});
+
+describe('App', () => {
+  it('sends a visitor without a session to the login page', { timeout: 20000 }, async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => unauthorized()));
+    window.history.pushState({}, '', '/students');
+    render(<App />);
+    expect(await screen.findByTestId('login-submit', {}, { timeout: 10000 })).toBeTruthy();
+    expect(window.location.pathname).toBe('/login');
+  });
+
+  it('shows the menu of the selected role, switches scope and language', { timeout: 30000 }, async () => {
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url === '/api/v1/me') return json(200, leader);
+      return json(200, { items: [], next_cursor: null });
+    }));
+    render(<App />);
+    const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
+    const labels = () => [...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent);
+    expect(labels()).toEqual(['首页', '班级与组织', '教职工与心理委员', '学生名册', '审计日志']);
+    expect(screen.getByTestId('current-user').textContent).toContain('王校长');
+    expect(await screen.findByTestId('welcome')).toBeTruthy();
+
+    // The second membership (counselor) reads the roster only.
+    const select = within(screen.getByTestId('scope-select')).getByRole('combobox');
+    fireEvent.mouseDown(select);
+    fireEvent.click(await screen.findByText('示范区实验小学 · 心理辅导教师'));
+    await waitFor(() => expect(labels()).toEqual(['首页', '学生名册']));
+    expect(localStorage.getItem('xq_scope')).toBe('m2');
+
+    await act(async () => {
+      fireEvent.click(within(screen.getByTestId('lang-switch')).getByText('English'));
+    });
+    await waitFor(() => expect(labels()).toEqual(['Home', 'Student roster']));
+    expect(localStorage.getItem('xq_lang')).toBe('en');
+    expect(document.documentElement.lang).toBe('en');
+  });
+
+  it('sends a role away from screens that are not in its menu', { timeout: 20000 }, async () => {
+    const counselor: Me = { ...leader, memberships: [leader.memberships[1]] };
+    vi.stubGlobal('fetch', vi.fn(async (url: string) =>
+      url === '/api/v1/me' ? json(200, counselor) : json(200, { items: [], next_cursor: null })));
+    window.history.pushState({}, '', '/users');
+    render(<App />);
+    await screen.findByTestId('welcome', {}, { timeout: 10000 });
+    expect(window.location.pathname).toBe('/');
+    expect(screen.getByTestId('scope-label').textContent).toContain('示范区实验小学');
+  });
+
+  it('goes to the login page when a later call answers 401', { timeout: 30000 }, async () => {
+    let expired = false;
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (expired) return unauthorized();
+      if (url === '/api/v1/me') return json(200, leader);
+      return json(200, { items: [], next_cursor: null });
+    }));
+    render(<App />);
+    const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
+    expired = true;
+    await act(async () => {
+      fireEvent.click(within(nav).getByText('学生名册'));
+    });
+    expect(await screen.findByTestId('login-submit', {}, { timeout: 10000 })).toBeTruthy();
+    expect(window.location.pathname).toBe('/login');
+  });
+
+  it('logs out with the CSRF header and returns to the login page', { timeout: 30000 }, async () => {
+    document.cookie = 'xq_csrf=tok-1';
+    let loggedOut = false;
+    const fetch = vi.fn(async (url: string) => {
+      if (url === '/api/v1/auth/logout') {
+        loggedOut = true;
+        return new Response(null, { status: 204 });
+      }
+      if (url === '/api/v1/me') return loggedOut ? unauthorized() : json(200, leader);
+      return json(200, { items: [], next_cursor: null });
+    });
+    vi.stubGlobal('fetch', fetch);
+    render(<App />);
+    const logout = await screen.findByTestId('logout', {}, { timeout: 10000 });
+    await act(async () => {
+      fireEvent.click(logout);
+    });
+    expect(await screen.findByTestId('login-submit', {}, { timeout: 10000 })).toBeTruthy();
+    const call = fetch.mock.calls.find(([u]) => u === '/api/v1/auth/logout') as unknown as [string, RequestInit];
+    expect(call[1].method).toBe('POST');
+    expect((call[1].headers as Record<string, string>)['X-CSRF-Token']).toBe('tok-1');
+    document.cookie = 'xq_csrf=; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+  });
+});
+
+describe('query retries', () => {
+  it('never retries client errors and retries server errors twice', () => {
+    expect(shouldRetry(0, new ApiError(404, { title: 'x' }))).toBe(false);
+    expect(shouldRetry(0, new ApiError(401, { title: 'x' }))).toBe(false);
+    expect(shouldRetry(0, new ApiError(502, { title: 'x' }))).toBe(true);
+    expect(shouldRetry(2, new ApiError(502, { title: 'x' }))).toBe(false);
+  });
+});
