@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,20 +23,42 @@ import (
 )
 
 type instance struct {
-	addr   string
-	cancel context.CancelFunc
-	done   chan error
+	addr string
+	cmd  *exec.Cmd
+	done chan error
+	logs *bytes.Buffer
 }
 
-// start runs a subcommand as its own instance (its own pools, caches, listeners) and
-// waits until its health endpoint answers. The environment is read at start.
-func start(t *testing.T, cmd, envName string) *instance {
+// TestMain lets the test binary stand in for the xinqiao binary: started with
+// XINQIAO_TEST_EXEC=<subcommand>, it runs that subcommand as its own OS process, with
+// SIGTERM wired as in main.
+func TestMain(m *testing.M) {
+	if sub := os.Getenv("XINQIAO_TEST_EXEC"); sub != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := run(ctx, []string{sub}, os.Stdout)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "xinqiao:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// start runs a subcommand as a separate OS process (its own pools, caches, listeners)
+// and waits until its health endpoint answers. envName gets a free loopback address.
+func start(t *testing.T, sub, envName string) *instance {
 	t.Helper()
 	addr := freeAddr(t)
-	t.Setenv(envName, addr)
-	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{addr: addr, cancel: cancel, done: make(chan error, 1)}
-	go func() { in.done <- run(ctx, []string{cmd}, &bytes.Buffer{}) }()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "XINQIAO_TEST_EXEC="+sub, envName+"="+addr, "XINQIAO_LOG_LEVEL=warn")
+	in := &instance{addr: addr, cmd: cmd, done: make(chan error, 1), logs: &bytes.Buffer{}}
+	cmd.Stdout, cmd.Stderr = in.logs, in.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { in.done <- cmd.Wait() }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/healthz")
@@ -41,7 +67,8 @@ func start(t *testing.T, cmd, envName string) *instance {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not start: %v", cmd, err)
+			cmd.Process.Kill()
+			t.Fatalf("%s did not start: %v\n%s", sub, err, in.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -49,20 +76,22 @@ func start(t *testing.T, cmd, envName string) *instance {
 	return in
 }
 
+// stop sends SIGTERM, as an orchestrator does, and waits for a clean exit.
 func (in *instance) stop(t *testing.T) {
-	if in.cancel == nil {
+	if in.cmd == nil {
 		return
 	}
-	in.cancel()
-	in.cancel = nil
+	_ = in.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-in.done:
 		if err != nil {
-			t.Errorf("instance stopped with %v", err)
+			t.Errorf("instance exited with %v\n%s", err, in.logs)
 		}
 	case <-time.After(30 * time.Second):
-		t.Error("instance did not stop")
+		in.cmd.Process.Kill()
+		t.Error("instance did not stop on SIGTERM")
 	}
+	in.cmd = nil
 }
 
 func call(t *testing.T, method, url, token string, body any) (int, []byte) {
@@ -108,6 +137,7 @@ func TestScaleOutAcrossInstances(t *testing.T) {
 	if err := run(ctx, []string{"seed", "demo"}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
+	// Separate OS processes: two APIs and (below) two workers.
 	apiA := start(t, "serve", "XINQIAO_HTTP_ADDR")
 	apiB := start(t, "serve", "XINQIAO_HTTP_ADDR")
 	a, b := "http://"+apiA.addr, "http://"+apiB.addr
@@ -268,7 +298,7 @@ func TestScaleOutAcrossInstances(t *testing.T) {
 			}(g)
 		}
 		time.Sleep(1500 * time.Millisecond)
-		apiA.stop(t) // SIGTERM: stop accepting, finish in-flight requests
+		apiA.stop(t) // SIGTERM to the process: stop accepting, finish in-flight requests
 		down.Store(true)
 		wg.Wait()
 		t.Logf("requests ok=%d lost=%d retried-on-the-other-instance=%d served-by-A-before-restart=%d", ok.Load(), lost.Load(), retried.Load(), servedByA.Load())
