@@ -72,8 +72,12 @@ func TestMigrateSeedAndVerify(t *testing.T) {
 
 func TestProductionRefusesDemoAndLocalSecrets(t *testing.T) {
 	t.Setenv("XINQIAO_ENV", "production")
-	if err := run(context.Background(), []string{"seed", "demo"}, &bytes.Buffer{}); err == nil {
-		t.Fatal("production must refuse to start with local secrets")
+	for _, cmd := range []string{"serve", "worker", "seed"} {
+		err := run(context.Background(), []string{cmd, "demo"}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "XINQIAO_DATABASE_URL must be set in production") ||
+			!strings.Contains(err.Error(), "XINQIAO_S3_SECRET_KEY must be set in production") {
+			t.Fatalf("%s: production must refuse local secrets with a clear message, got %v", cmd, err)
+		}
 	}
 }
 
