@@ -32,6 +32,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/jobs"
+	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -50,6 +51,7 @@ Usage:
                                 bootstrap a district and its first admin
                                 (password from XINQIAO_ADMIN_PASSWORD)
   xinqiao audit verify          verify every audit hash chain (owner role)
+  xinqiao keys rotate           re-wrap every school data key with XINQIAO_MASTER_KEY
   xinqiao docs permissions      print docs/permissions.md from the policy
   xinqiao healthcheck [--worker] exit 0 when /healthz of serve (or the worker) answers
 
@@ -104,6 +106,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return errors.New("usage: xinqiao docs permissions")
 		}
 		return docsPermissions(ctx, cfg, log, stdout)
+	case "keys":
+		if len(args) < 2 || args[1] != "rotate" {
+			return errors.New("usage: xinqiao keys rotate")
+		}
+		return keysRotate(ctx, cfg, stdout)
 	case "healthcheck":
 		addr := cfg.HTTPAddr
 		if len(args) > 1 && args[1] == "--worker" {
@@ -343,6 +350,28 @@ func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error
 		return fmt.Errorf("%d broken chain(s)", len(rep.Breaks))
 	}
 	fmt.Fprintln(stdout, "audit: all chains intact")
+	return nil
+}
+
+func keysRotate(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	ring, err := keyring.Parse(cfg.MasterKey, cfg.MasterKeyPrevious)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var moved int
+	err = db.InTx(ctx, scope.Actor{Kind: "keys", Username: "system:keys"}, func(tx pgx.Tx) error {
+		moved, err = ring.Rotate(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "keys: %d data key(s) re-wrapped with the current master key; no data was re-encrypted\n", moved)
 	return nil
 }
 

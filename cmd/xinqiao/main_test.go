@@ -216,3 +216,15 @@ func lookup(name string) (string, error) {
 	}
 	return "", fmt.Errorf("%s is not set", name)
 }
+
+func TestKeysRotateCommand(t *testing.T) {
+	useDB(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"keys", "rotate"}, &out); err != nil || !strings.Contains(out.String(), "0 data key(s) re-wrapped") {
+		t.Fatalf("%v %s", err, out.String())
+	}
+	t.Setenv("XINQIAO_MASTER_KEY", "broken")
+	if err := run(context.Background(), []string{"keys", "rotate"}, &out); err == nil {
+		t.Fatal("a malformed master key must be refused")
+	}
+}

@@ -28,6 +28,8 @@ type Config struct {
 	S3Bucket           string        //
 	S3UseTLS           bool          //
 	OTLPEndpoint       string        // traces go here when set
+	MasterKey          string        // secret: current master key, id:base64
+	MasterKeyPrevious  string        // secret: retired master keys
 	LogLevel           slog.Level    //
 	SessionTTL         time.Duration // lifetime of a login token
 	ShutdownTimeout    time.Duration // grace period for in-flight requests
@@ -58,6 +60,8 @@ var Vars = []Var{
 	{"XINQIAO_S3_BUCKET", "xinqiao", "bucket for documents (created if missing)", false},
 	{"XINQIAO_S3_USE_TLS", "false", "use HTTPS to reach S3", false},
 	{"XINQIAO_OTLP_ENDPOINT", "", "OTLP/HTTP trace collector host:port; tracing is off when empty", false},
+	{"XINQIAO_MASTER_KEY", "local:eGlucWlhby1sb2NhbC1kZXZlbG9wbWVudC1rZXkhISE=", "master key id:base64(32 bytes) wrapping each school's data keys (encryption at rest)", true},
+	{"XINQIAO_MASTER_KEY_PREVIOUS", "", "retired master keys (id:base64, comma-separated) kept until `xinqiao keys rotate` has run", true},
 	{"XINQIAO_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"XINQIAO_SESSION_TTL", "12h", "lifetime of a login token", false},
 	{"XINQIAO_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests on SIGTERM", false},
@@ -92,6 +96,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		S3SecretKey:        get("XINQIAO_S3_SECRET_KEY"),
 		S3Bucket:           get("XINQIAO_S3_BUCKET"),
 		OTLPEndpoint:       get("XINQIAO_OTLP_ENDPOINT"),
+		MasterKey:          get("XINQIAO_MASTER_KEY"),
+		MasterKeyPrevious:  get("XINQIAO_MASTER_KEY_PREVIOUS"),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Errorf("XINQIAO_ENV must be development or production"))
@@ -154,6 +160,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("s3_access_key", mask(c.S3AccessKey)),
 		slog.String("s3_secret_key", mask(c.S3SecretKey)),
 		slog.String("s3_bucket", c.S3Bucket),
+		slog.String("master_key", mask(c.MasterKey)),
 		slog.Bool("s3_use_tls", c.S3UseTLS),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("session_ttl", c.SessionTTL),

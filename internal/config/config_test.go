@@ -23,7 +23,7 @@ func TestLoad(t *testing.T) {
 		{"production refuses local secrets", map[string]string{"XINQIAO_ENV": "production"}, "XINQIAO_DATABASE_URL must be set in production"},
 		{"production with secrets", map[string]string{
 			"XINQIAO_ENV": "production", "XINQIAO_DATABASE_URL": "postgres://a:b@db/x", "XINQIAO_MIGRATE_DATABASE_URL": "postgres://o:p@db/x",
-			"XINQIAO_S3_ACCESS_KEY": "ak", "XINQIAO_S3_SECRET_KEY": "sk",
+			"XINQIAO_S3_ACCESS_KEY": "ak", "XINQIAO_S3_SECRET_KEY": "sk", "XINQIAO_MASTER_KEY": "prod:AAAA",
 		}, ""},
 	}
 	for _, tt := range tests {

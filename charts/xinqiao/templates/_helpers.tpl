@@ -22,7 +22,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "xinqiao.checkSecrets" -}}
 {{- if not .Values.existingSecret -}}
 {{- if eq .Values.env "production" -}}
-{{- fail "production needs existingSecret: the name of a Secret with database-url, migrate-database-url, redis-password, s3-access-key, s3-secret-key" -}}
+{{- fail "production needs existingSecret: the name of a Secret with database-url, migrate-database-url, redis-password, s3-access-key, s3-secret-key, master-key" -}}
 {{- end -}}
 {{- $_ := required "secrets.databaseURL is required without existingSecret" .Values.secrets.databaseURL -}}
 {{- $_ := required "secrets.migrateDatabaseURL is required without existingSecret" .Values.secrets.migrateDatabaseURL -}}
@@ -50,4 +50,6 @@ seccompProfile:
   valueFrom: { secretKeyRef: { name: {{ include "xinqiao.secretName" . }}, key: s3-access-key } }
 - name: XINQIAO_S3_SECRET_KEY
   valueFrom: { secretKeyRef: { name: {{ include "xinqiao.secretName" . }}, key: s3-secret-key } }
+- name: XINQIAO_MASTER_KEY
+  valueFrom: { secretKeyRef: { name: {{ include "xinqiao.secretName" . }}, key: master-key } }
 {{- end -}}
