@@ -31,7 +31,7 @@ func TestSchedulerFiresOncePerPeriodAcrossWorkers(t *testing.T) {
 	var leaders atomic.Int32
 	var maxLeaders atomic.Int32
 	newScheduler := func(id string) *jobs.Scheduler {
-		return &jobs.Scheduler{Redis: rdb, Opt: opt, Log: log, ID: id, Lease: 900 * time.Millisecond,
+		return &jobs.Scheduler{Redis: rdb, Opt: opt, Log: log, ID: id, Lease: 3 * time.Second,
 			Entries: []jobs.Periodic{{Spec: "@every 1s", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue(queue)}}},
 			OnLeader: func(l bool) {
 				if l {
