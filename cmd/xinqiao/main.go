@@ -26,6 +26,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/access"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
+	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/demo"
@@ -127,12 +128,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 // app is what serve and the operator commands share.
 type app struct {
-	db       *database.DB
-	enforcer *access.Enforcer
-	identity *identity.Service
-	tenants  *tenant.Service
-	roster   *roster.Service
-	audit    *audit.Service
+	db        *database.DB
+	caseFiles *casefile.Service
+	enforcer  *access.Enforcer
+	identity  *identity.Service
+	tenants   *tenant.Service
+	roster    *roster.Service
+	audit     *audit.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -145,8 +147,13 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		db.Close()
 		return nil, err
 	}
+	ring, err := keyring.Parse(cfg.MasterKey, cfg.MasterKeyPrevious)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	return &app{
-		db: db, enforcer: en,
+		db: db, enforcer: en, caseFiles: &casefile.Service{DB: db, Cipher: ring},
 		identity: &identity.Service{DB: db, Authorizer: en, SessionTTL: cfg.SessionTTL, Throttle: identity.DefaultThrottle},
 		tenants:  &tenant.Service{DB: db},
 		roster:   &roster.Service{DB: db},
@@ -184,7 +191,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	reg.WatchPool("app", a.db.Pool)
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
-		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		CaseFiles: a.caseFiles,
+		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -222,6 +230,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// Periodic tasks fire from one worker at a time (a Redis lease), once per period.
 	sched := &jobs.Scheduler{Redis: rdb, Opt: redisOpt, Log: log, Entries: []jobs.Periodic{
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
+		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -244,7 +253,22 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	relayDone := make(chan struct{})
 	go func() { defer close(relayDone); _ = relay.Run(ctx) }()
 	defer func() { <-relayDone }()
+	ring, err := keyring.Parse(cfg.MasterKey, cfg.MasterKeyPrevious)
+	if err != nil {
+		return err
+	}
+	cases := &casefile.Service{DB: db, Cipher: ring}
 	w := &jobs.Worker{Redis: redisOpt, Log: log,
+		Tasks: map[string]func(context.Context, []byte) error{
+			// Idempotent: a second run finds nothing left to sign.
+			casefile.TypeAutoSign: func(ctx context.Context, _ []byte) error {
+				n, err := cases.SignAllOverdue(ctx, 24*time.Hour)
+				if n > 0 {
+					log.Info("notes signed automatically", "count", n)
+				}
+				return err
+			},
+		},
 		Concurrency: cfg.WorkerConcurrency, Observer: reg}
 	// The worker's own small HTTP server: liveness and metrics.
 	mux := http.NewServeMux()

@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -20,9 +22,11 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/access"
 	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -40,6 +44,7 @@ type world struct {
 	identity *identity.Service
 	logs     *bytes.Buffer
 	engine   *gin.Engine
+	cases    *casefile.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -111,7 +116,14 @@ func newWorld(t testing.TB) *world {
 			w.schools[strings.Replace(code, "-", ".", 1)] = id
 		}
 	})
-	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(),
+	key := make([]byte, 32)
+	rand.Read(key)
+	ring, err := keyring.Parse("test:"+base64.StdEncoding.EncodeToString(key), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cases = &casefile.Service{DB: db.App, Cipher: ring}
+	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
@@ -317,3 +329,31 @@ func (w *world) leaderActor(t testing.TB, code string) scope.Actor {
 type pgxTx = pgx.Tx
 
 func bg() context.Context { return context.Background() }
+
+// counselorActor is the counselor of a school, as the domain services see it.
+func (w *world) counselorActor(t testing.TB, code string) scope.Actor {
+	user := w.id(`SELECT user_id FROM memberships WHERE school_id = $1 AND role = 'counselor'`, w.schools[code])
+	district := w.id(`SELECT district_id FROM schools WHERE id = $1`, w.schools[code])
+	return scope.Actor{UserID: user, Username: "counselor", DistrictID: district, SchoolID: w.schools[code], Kind: scope.School, Roles: []string{scope.Counselor}}
+}
+
+// canary is the summary text of the session seeded in a school's case file.
+func canary(code string) string { return "CANARY-" + code + "-睡眠问题" }
+
+// newSession records a session in a case file as the school's counselor, signed or not.
+func (w *world) newSession(code string, caseFile uuid.UUID, signed bool) uuid.UUID {
+	w.t.Helper()
+	a := w.counselorActor(w.t, code)
+	s, err := w.cases.RecordSession(context.Background(), a, w.schools[code], caseFile, casefile.SessionInput{
+		OccurredAt: time.Now().Add(-time.Hour), Channel: "walk_in", Participants: []string{"student"}, InitiatedBy: "self",
+		Categories: []string{"emotion"}, DurationMinutes: 40, Summary: canary(code), Note: "note " + canary(code)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if signed {
+		if _, err := w.cases.Sign(context.Background(), a, w.schools[code], s.ID); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return s.ID
+}

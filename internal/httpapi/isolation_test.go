@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -84,6 +85,17 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/students/:studentId":      by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
 	"PATCH /api/v1/schools/:schoolId/students/:studentId":    by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/audit":                    by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+
+	// Case files: the school's counselors only; leaders, teachers, liaisons and district
+	// roles are refused (emergency access and escalation come later).
+	"POST /api/v1/schools/:schoolId/case-files":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId":           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PATCH /api/v1/schools/:schoolId/case-files/:caseFileId":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/timeline":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/sessions": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/sessions/:sessionId/note":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/sessions/:sessionId/sign":        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/sessions/:sessionId/addenda":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 }
 
 // Public routes: no token, same answer for everybody.
@@ -103,11 +115,14 @@ type target struct {
 	homeroomName     string
 	student          uuid.UUID
 	studentNumber    string
+	code             string
+	caseFile         uuid.UUID
 }
 
 func (w *world) target(schoolCode string) target {
 	ctx := context.Background()
 	var t target
+	t.code = schoolCode
 	t.school = w.schools[schoolCode]
 	w.ownerQuery(func(tx pgx.Tx) {
 		must := func(err error) {
@@ -123,7 +138,16 @@ func (w *world) target(schoolCode string) target {
 			WHERE m.school_id = $1 AND m.role = 'homeroom_teacher'`, t.school).Scan(&t.homeroom, &t.homeroomName, &t.grade, &t.gradeName))
 		must(tx.QueryRow(ctx, `SELECT id, student_number FROM students WHERE school_id = $1 AND homeroom_id = $2 ORDER BY student_number LIMIT 1`,
 			t.school, t.homeroom).Scan(&t.student, &t.studentNumber))
+		tx.QueryRow(ctx, `SELECT id FROM case_files WHERE school_id = $1 AND student_id = $2`, t.school, t.student).Scan(&t.caseFile)
 	})
+	if t.caseFile == uuid.Nil {
+		c, err := w.cases.Open(ctx, w.counselorActor(w.t, schoolCode), t.school, t.student)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		t.caseFile = c.ID
+		w.newSession(schoolCode, t.caseFile, false)
+	}
 	return t
 }
 
@@ -170,6 +194,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	replace("districtId", t.district)
 	replace("schoolId", t.school)
 	replace("studentId", t.student)
+	replace("caseFileId", t.caseFile)
+	if strings.Contains(path, ":sessionId") {
+		replace("sessionId", w.newSession(t.code, t.caseFile, strings.HasSuffix(path, "/addenda")))
+	}
 	if strings.Contains(path, ":unitId") {
 		if method == "DELETE" {
 			replace("unitId", w.victim("homeroom", t))
@@ -202,6 +230,22 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"status": "enrolled"}
 	case "POST /api/v1/schools/:schoolId/students/import":
 		upload = []byte(fmt.Sprintf("学号,姓名,性别,出生日期,年级,班级\nIM%d,导入生,女,2012-03-04,%s,%s\n", n, t.gradeName, t.homeroomName))
+	case "POST /api/v1/schools/:schoolId/case-files":
+		var free uuid.UUID
+		w.ownerQuery(func(tx pgx.Tx) {
+			tx.QueryRow(context.Background(), `SELECT id FROM students s WHERE school_id = $1
+				AND NOT EXISTS (SELECT 1 FROM case_files c WHERE c.school_id = s.school_id AND c.student_id = s.id) LIMIT 1`, t.school).Scan(&free)
+		})
+		body = map[string]any{"student_id": free}
+	case "PATCH /api/v1/schools/:schoolId/case-files/:caseFileId":
+		body = map[string]any{"status": "monitoring"}
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/sessions":
+		body = map[string]any{"occurred_at": time.Now().Add(-time.Hour).Format(time.RFC3339), "channel": "phone", "participants": []string{"guardian"},
+			"initiated_by": "guardian", "categories": []string{"family"}, "duration_minutes": 20, "summary": "电话沟通"}
+	case "PUT /api/v1/schools/:schoolId/sessions/:sessionId/note":
+		body = map[string]any{"note": "补充记录"}
+	case "POST /api/v1/schools/:schoolId/sessions/:sessionId/addenda":
+		body = map[string]any{"body": "补记"}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	}
@@ -229,6 +273,11 @@ func (w *world) secrets(role string) []string {
 			}
 		}
 	})
+	for _, code := range []string{"s1", "s2", "d2.s1"} {
+		if code != "s1" || role != "counselor" {
+			out = append(out, canary(code))
+		}
+	}
 	out = append(out, w.foreignDistrict.String())
 	for code, id := range w.schools {
 		if strings.HasPrefix(code, "d2.") {

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/metrics"
@@ -44,6 +45,7 @@ type Server struct {
 	Identity       *identity.Service
 	Tenants        *tenant.Service
 	Roster         *roster.Service
+	CaseFiles      *casefile.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -113,6 +115,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/students/:studentId", school, "students", "read", s.getStudent},
 		{"PATCH", "/api/v1/schools/:schoolId/students/:studentId", school, "students", "write", s.updateStudent},
 		{"GET", "/api/v1/schools/:schoolId/audit", school, "audit", "read", s.listAudit},
+
+		{"POST", "/api/v1/schools/:schoolId/case-files", school, "case_files", "write", s.openCaseFile},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId", school, "case_files", "read", s.getCaseFile},
+		{"PATCH", "/api/v1/schools/:schoolId/case-files/:caseFileId", school, "case_files", "write", s.setCaseFileStatus},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/timeline", school, "case_files", "read", s.caseFileTimeline},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/sessions", school, "case_files", "write", s.recordSession},
+		{"PUT", "/api/v1/schools/:schoolId/sessions/:sessionId/note", school, "case_files", "write", s.setSessionNote},
+		{"POST", "/api/v1/schools/:schoolId/sessions/:sessionId/sign", school, "case_files", "write", s.signSession},
+		{"POST", "/api/v1/schools/:schoolId/sessions/:sessionId/addenda", school, "case_files", "write", s.addAddendum},
 	}
 }
 

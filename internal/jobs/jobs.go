@@ -32,6 +32,8 @@ type Worker struct {
 	Log         *slog.Logger
 	Concurrency int
 	Observer    Observer // optional
+	// Tasks are the domain's task handlers by type; each must be idempotent.
+	Tasks map[string]func(ctx context.Context, payload []byte) error
 }
 
 // Mux returns the task handlers.
@@ -40,6 +42,9 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Use(traceJob)
 	if w.Observer != nil {
 		mux.Use(w.observe)
+	}
+	for typ, fn := range w.Tasks {
+		mux.HandleFunc(typ, func(ctx context.Context, t *asynq.Task) error { return fn(ctx, t.Payload()) })
 	}
 	mux.HandleFunc(TypeHeartbeat, func(ctx context.Context, t *asynq.Task) error {
 		w.Log.Debug("heartbeat")

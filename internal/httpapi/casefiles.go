@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/xinqiao/xinqiao/internal/casefile"
+)
+
+type openCaseFileRequest struct {
+	StudentID uuid.UUID `json:"student_id"`
+}
+
+func (s *Server) openCaseFile(cl *call) error {
+	var in openCaseFileRequest
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.Open(cl, cl.Actor, cl.School, in.StudentID)
+	return respond(cl, http.StatusCreated, res, err)
+}
+
+func (s *Server) getCaseFile(cl *call) error {
+	id, err := cl.pathID("caseFileId")
+	if err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.Get(cl, cl.Actor, cl.School, id)
+	return respond(cl, http.StatusOK, res, err)
+}
+
+type caseFileStatusRequest struct {
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) setCaseFileStatus(cl *call) error {
+	id, err := cl.pathID("caseFileId")
+	if err != nil {
+		return err
+	}
+	var in caseFileStatusRequest
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.SetStatus(cl, cl.Actor, cl.School, id, in.Status, in.Reason)
+	return respond(cl, http.StatusOK, res, err)
+}
+
+type timelineResponse struct {
+	Items []casefile.Session `json:"items"`
+}
+
+func (s *Server) caseFileTimeline(cl *call) error {
+	id, err := cl.pathID("caseFileId")
+	if err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.Timeline(cl, cl.Actor, cl.School, id)
+	return respond(cl, http.StatusOK, timelineResponse{Items: res}, err)
+}
+
+func (s *Server) recordSession(cl *call) error {
+	id, err := cl.pathID("caseFileId")
+	if err != nil {
+		return err
+	}
+	var in casefile.SessionInput
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.RecordSession(cl, cl.Actor, cl.School, id, in)
+	return respond(cl, http.StatusCreated, res, err)
+}
+
+type noteRequest struct {
+	Note string `json:"note"`
+}
+
+func (s *Server) setSessionNote(cl *call) error {
+	id, err := cl.pathID("sessionId")
+	if err != nil {
+		return err
+	}
+	var in noteRequest
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.SetNote(cl, cl.Actor, cl.School, id, in.Note)
+	return respond(cl, http.StatusOK, res, err)
+}
+
+func (s *Server) signSession(cl *call) error {
+	id, err := cl.pathID("sessionId")
+	if err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.Sign(cl, cl.Actor, cl.School, id)
+	return respond(cl, http.StatusOK, res, err)
+}
+
+type addendumRequest struct {
+	Body string `json:"body"`
+}
+
+func (s *Server) addAddendum(cl *call) error {
+	id, err := cl.pathID("sessionId")
+	if err != nil {
+		return err
+	}
+	var in addendumRequest
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.AddAddendum(cl, cl.Actor, cl.School, id, in.Body)
+	return respond(cl, http.StatusCreated, res, err)
+}
