@@ -52,6 +52,8 @@ type CaseFile struct {
 	StudentName   string      `json:"student_name"`
 	HomeroomName  string      `json:"homeroom_name"`
 	Status        string      `json:"status"`
+	RiskTier      string      `json:"risk_tier"`
+	LastContactAt *time.Time  `json:"last_contact_at"`
 	Counselors    []uuid.UUID `json:"counselors"`
 	OpenedAt      time.Time   `json:"opened_at"`
 	UpdatedAt     time.Time   `json:"updated_at"`
@@ -59,13 +61,15 @@ type CaseFile struct {
 
 func (s *Service) get(ctx context.Context, tx pgx.Tx, school, id uuid.UUID) (CaseFile, error) {
 	var c CaseFile
-	err := tx.QueryRow(ctx, `SELECT c.id, c.school_id, c.student_id, st.student_number, st.name, h.name, c.status, c.opened_at, c.updated_at,
+	err := tx.QueryRow(ctx, `SELECT c.id, c.school_id, c.student_id, st.student_number, st.name, h.name, c.status, c.risk_tier, c.last_contact_at,
+		c.opened_at, c.updated_at,
 		coalesce((SELECT array_agg(user_id ORDER BY assigned_at) FROM case_file_counselors k WHERE k.school_id = c.school_id AND k.case_file_id = c.id), '{}')
 		FROM case_files c
 		JOIN students st ON st.school_id = c.school_id AND st.id = c.student_id
 		JOIN org_units h ON h.school_id = st.school_id AND h.id = st.homeroom_id
 		WHERE c.school_id = $1 AND c.id = $2`, school, id).
-		Scan(&c.ID, &c.SchoolID, &c.StudentID, &c.StudentNumber, &c.StudentName, &c.HomeroomName, &c.Status, &c.OpenedAt, &c.UpdatedAt, &c.Counselors)
+		Scan(&c.ID, &c.SchoolID, &c.StudentID, &c.StudentNumber, &c.StudentName, &c.HomeroomName, &c.Status, &c.RiskTier, &c.LastContactAt,
+			&c.OpenedAt, &c.UpdatedAt, &c.Counselors)
 	return c, database.MapError(err)
 }
 
@@ -283,7 +287,8 @@ func (s *Service) RecordSession(ctx context.Context, a scope.Actor, school, case
 			fields["session.summary"], fields["session.next_steps"], fields["session.note"], fields["session.private_note"], author, a.UserID); err != nil {
 			return database.MapError(err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE case_files SET updated_at = now() WHERE school_id = $1 AND id = $2`, school, caseFile); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE case_files SET updated_at = now(), last_contact_at = greatest(last_contact_at, $3)
+			WHERE school_id = $1 AND id = $2`, school, caseFile, in.OccurredAt); err != nil {
 			return database.MapError(err)
 		}
 		if out, err = s.session(ctx, tx, a, school, id); err != nil {

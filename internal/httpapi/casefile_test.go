@@ -146,3 +146,65 @@ func TestNotesAreSignedAutomaticallyAfter24Hours(t *testing.T) {
 		t.Fatal("only the note older than 24 h is signed")
 	}
 }
+
+func TestRiskTiersAndWarningList(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	base := "/api/v1/schools/" + own.school.String()
+	counselor, leader, teacher := w.token("counselor.s1"), w.token("leader.s1"), w.token("teacher.s1")
+	file := base + "/case-files/" + own.caseFile.String()
+	for _, step := range []struct {
+		tier, reason string
+		status       int
+	}{
+		{"high", "表达了自伤念头", 200},
+		{"high", "重复", 409},
+		{"severe", "x", 422},
+		{"watch", "", 422},
+		{"elevated", "情况好转，降级观察", 200},
+	} {
+		if r := w.do(counselor, "PUT", file+"/risk-tier", map[string]any{"tier": step.tier, "reason": step.reason}); r.status != step.status {
+			t.Fatalf("%s: want %d, got %d %s", step.tier, step.status, r.status, r.body)
+		}
+	}
+	r := w.do(counselor, "GET", file+"/risk-tiers", nil)
+	var hist struct {
+		Items []casefile.TierChange `json:"items"`
+	}
+	r.decode(t, &hist)
+	if len(hist.Items) != 2 || hist.Items[0].FromTier != "none" || hist.Items[0].ToTier != "high" || hist.Items[0].Reason != "表达了自伤念头" ||
+		hist.Items[1].ToTier != "elevated" {
+		t.Fatalf("history: %s", r.body)
+	}
+	// A second student at crisis sorts first.
+	other := w.id(`SELECT id FROM students s WHERE school_id = $1 AND NOT EXISTS (SELECT 1 FROM case_files c WHERE c.student_id = s.id) LIMIT 1`, own.school)
+	cf, err := w.cases.Open(context.Background(), w.counselorActor(t, "s1"), own.school, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.cases.SetTier(context.Background(), w.counselorActor(t, "s1"), own.school, cf.ID, "crisis", "危机"); err != nil {
+		t.Fatal(err)
+	}
+	r = w.do(leader, "GET", base+"/warning-list", nil)
+	if r.status != 200 {
+		t.Fatalf("leader warning list: %d", r.status)
+	}
+	var list struct {
+		Items []casefile.Warning `json:"items"`
+	}
+	r.decode(t, &list)
+	if len(list.Items) != 2 || list.Items[0].RiskTier != "crisis" || list.Items[1].RiskTier != "elevated" || list.Items[1].DaysSinceContact == nil {
+		t.Fatalf("warning list: %s", r.body)
+	}
+	if strings.Contains(string(r.body), "自伤") || strings.Contains(string(r.body), canary("s1")) {
+		t.Fatal("the warning list carries no reasons or notes")
+	}
+	// The leader sees the list, not the file; the homeroom teacher sees neither.
+	if r := w.do(leader, "GET", file+"/timeline", nil); r.status != 403 {
+		t.Fatalf("leader timeline: %d", r.status)
+	}
+	if r := w.do(teacher, "GET", base+"/warning-list", nil); r.status != 403 {
+		t.Fatalf("teacher warning list: %d", r.status)
+	}
+}

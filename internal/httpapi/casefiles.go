@@ -116,3 +116,39 @@ func (s *Server) addAddendum(cl *call) error {
 	res, err := s.CaseFiles.AddAddendum(cl, cl.Actor, cl.School, id, in.Body)
 	return respond(cl, http.StatusCreated, res, err)
 }
+
+type riskTierRequest struct {
+	Tier   string `json:"tier"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) setRiskTier(cl *call) error {
+	id, err := cl.pathID("caseFileId")
+	if err != nil {
+		return err
+	}
+	var in riskTierRequest
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.SetTier(cl, cl.Actor, cl.School, id, in.Tier, in.Reason)
+	return respond(cl, http.StatusOK, res, err)
+}
+
+func (s *Server) riskTierHistory(cl *call) error {
+	id, err := cl.pathID("caseFileId")
+	if err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.TierHistory(cl, cl.Actor, cl.School, id)
+	return respond(cl, http.StatusOK, struct {
+		Items []casefile.TierChange `json:"items"`
+	}{res}, err)
+}
+
+func (s *Server) warningList(cl *call) error {
+	res, err := s.CaseFiles.WarningList(cl, cl.Actor, cl.School)
+	return respond(cl, http.StatusOK, struct {
+		Items []casefile.Warning `json:"items"`
+	}{res}, err)
+}

@@ -88,14 +88,18 @@ var matrix = map[string]map[string]cell{
 
 	// Case files: the school's counselors only; leaders, teachers, liaisons and district
 	// roles are refused (emergency access and escalation come later).
-	"POST /api/v1/schools/:schoolId/case-files":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/case-files/:caseFileId":           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"PATCH /api/v1/schools/:schoolId/case-files/:caseFileId":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/timeline":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/sessions": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"PUT /api/v1/schools/:schoolId/sessions/:sessionId/note":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/sessions/:sessionId/sign":        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/sessions/:sessionId/addenda":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files":                       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId":            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PATCH /api/v1/schools/:schoolId/case-files/:caseFileId":          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/timeline":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/sessions":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/sessions/:sessionId/note":          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/sessions/:sessionId/sign":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/sessions/:sessionId/addenda":      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/case-files/:caseFileId/risk-tier":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	// The warning list (tiers and dates, no notes): counselors and school leaders.
+	"GET /api/v1/schools/:schoolId/warning-list": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 }
 
 // Public routes: no token, same answer for everybody.
@@ -237,6 +241,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 				AND NOT EXISTS (SELECT 1 FROM case_files c WHERE c.school_id = s.school_id AND c.student_id = s.id) LIMIT 1`, t.school).Scan(&free)
 		})
 		body = map[string]any{"student_id": free}
+	case "PUT /api/v1/schools/:schoolId/case-files/:caseFileId/risk-tier":
+		body = map[string]any{"tier": "watch", "reason": "近期情绪波动"}
 	case "PATCH /api/v1/schools/:schoolId/case-files/:caseFileId":
 		body = map[string]any{"status": "monitoring"}
 	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/sessions":

@@ -124,6 +124,9 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/schools/:schoolId/sessions/:sessionId/note", school, "case_files", "write", s.setSessionNote},
 		{"POST", "/api/v1/schools/:schoolId/sessions/:sessionId/sign", school, "case_files", "write", s.signSession},
 		{"POST", "/api/v1/schools/:schoolId/sessions/:sessionId/addenda", school, "case_files", "write", s.addAddendum},
+		{"PUT", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tier", school, "case_files", "write", s.setRiskTier},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers", school, "case_files", "read", s.riskTierHistory},
+		{"GET", "/api/v1/schools/:schoolId/warning-list", school, "warning_list", "read", s.warningList},
 	}
 }
 
