@@ -32,3 +32,6 @@ CREATE POLICY case_files_leaders_read ON case_files FOR SELECT
 INSERT INTO casbin_rule (ptype, v0, v1, v2, v3) VALUES
   ('p', 'counselor', 'school:*', 'warning_list', 'read'),
   ('p', 'school_leader', 'school:*', 'warning_list', 'read');
+CREATE INDEX case_files_student ON case_files (school_id, student_id);
+CREATE INDEX case_file_counselors_user ON case_file_counselors (school_id, user_id, case_file_id);
+CREATE INDEX students_number_pattern ON students (school_id, student_number text_pattern_ops);

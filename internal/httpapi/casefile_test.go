@@ -208,3 +208,35 @@ func TestRiskTiersAndWarningList(t *testing.T) {
 		t.Fatalf("teacher warning list: %d", r.status)
 	}
 }
+
+func TestArchiveCatalogueSearch(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	counselor := w.token("counselor.s1")
+	base := "/api/v1/schools/" + own.school.String() + "/case-files"
+	if _, err := w.cases.SetTier(context.Background(), w.counselorActor(t, "s1"), own.school, own.caseFile, "high", "x"); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int{
+		"":                                      1,
+		"?q=" + own.studentNumber:               1,
+		"?q=nobody":                             0,
+		"?risk_tier=high":                       1,
+		"?risk_tier=crisis":                     0,
+		"?mine=true":                            1,
+		"?homeroom_id=" + own.homeroom.String(): 1,
+	} {
+		r := w.do(counselor, "GET", base+q, nil)
+		var p struct {
+			Items []casefile.Entry `json:"items"`
+		}
+		r.decode(t, &p)
+		if r.status != 200 || len(p.Items) != want {
+			t.Errorf("%q: %d, %d items (want %d)", q, r.status, len(p.Items), want)
+		}
+	}
+	if r := w.do(counselor, "GET", base+"?risk_tier=severe", nil); r.status != 422 {
+		t.Fatalf("bad tier: %d", r.status)
+	}
+}

@@ -152,3 +152,18 @@ func (s *Server) warningList(cl *call) error {
 		Items []casefile.Warning `json:"items"`
 	}{res}, err)
 }
+
+func (s *Server) caseFileCatalogue(cl *call) error {
+	q := &query{cl: cl}
+	f := casefile.CatalogueFilter{Page: q.page(), Query: q.text("q", 64), HomeroomID: q.uuid("homeroom_id"), GradeID: q.uuid("grade_id"),
+		RiskTier: q.text("risk_tier", 16), Status: q.text("status", 16), CounselorID: q.uuid("counselor_id"),
+		ContactBefore: q.time("contact_before"), ContactAfter: q.time("contact_after")}
+	if cl.Query("mine") == "true" {
+		f.CounselorID = &cl.Actor.UserID
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.Catalogue(cl, cl.Actor, cl.School, f)
+	return respond(cl, http.StatusOK, res, err)
+}

@@ -100,6 +100,7 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	// The warning list (tiers and dates, no notes): counselors and school leaders.
 	"GET /api/v1/schools/:schoolId/warning-list": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 }
 
 // Public routes: no token, same answer for everybody.

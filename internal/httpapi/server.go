@@ -127,6 +127,7 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tier", school, "case_files", "write", s.setRiskTier},
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers", school, "case_files", "read", s.riskTierHistory},
 		{"GET", "/api/v1/schools/:schoolId/warning-list", school, "warning_list", "read", s.warningList},
+		{"GET", "/api/v1/schools/:schoolId/case-files", school, "case_files", "read", s.caseFileCatalogue},
 	}
 }
 
