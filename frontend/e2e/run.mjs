@@ -4,7 +4,7 @@
 // when any failed. A failed scenario leaves a screenshot at /tmp/xinqiao-e2e-<name>.png.
 // Every step waits at most 15 s. The scenarios are in scenarios.mjs.
 import { chromium } from 'playwright-core';
-import { chromiumOptions, runAll, scenarios } from './scenarios.mjs';
+import { chromiumOptions, runAll, scenarios, serverScenarios } from './scenarios.mjs';
 
 const base = process.env.XINQIAO_BASE_URL || 'http://127.0.0.1:18080';
 
@@ -18,9 +18,9 @@ try {
   });
 } catch (err) {
   console.log(`not ok - launch-chromium\n  ${String(err?.message || err).split('\n')[0]}`);
-  console.log(`0 passed, ${scenarios.length} failed`);
+  console.log(`0 passed, ${scenarios.length + serverScenarios.length} failed`);
   process.exit(1);
 }
-const failed = await runAll(browser, base);
+const failed = await runAll(browser, base, async () => {}, serverScenarios);
 await browser.close().catch(() => {});
 process.exit(failed > 0 ? 1 : 0);

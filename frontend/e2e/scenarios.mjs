@@ -132,6 +132,31 @@ export const scenarios = [
 
 
 // chromiumOptions: Debian's Chromium, headless, nothing reaching out to the network by itself.
+// Scenarios that need the real server (the self-check's fake API has no case files).
+export const serverScenarios = [
+  ['counselor-case-file-session', async (page) => {
+    await loggedIn(page, 'counselor.s1');
+    await page.getByTestId('nav-caseFiles').click();
+    await page.getByTestId('case-files-table').waitFor();
+    await page.getByTestId('case-open').click();
+    const modal = page.locator('.ant-modal:visible');
+    await modal.locator('tbody tr').first().waitFor();
+    await modal.locator('tbody tr').first().getByText('建立档案').click();
+    await page.getByTestId('session-new').click();
+    const summary = '端到端：学业压力，睡眠不好 ' + stamp;
+    await page.getByLabel('摘要').fill(summary);
+    await page.getByLabel('辅导笔记').fill('学生愿意下周再来。');
+    await page.locator('.ant-modal:visible').getByRole('button', { name: /OK|确\s*定/ }).click();
+    const item = page.getByTestId('session-item').filter({ hasText: summary });
+    await item.waitFor();
+    await item.getByRole('button', { name: '签名锁定' }).click();
+    await item.getByText('已签名').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('nav-warningList').click();
+    await page.getByTestId('warning-table').waitFor();
+  }],
+];
+
 export const chromiumOptions = {
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
@@ -142,11 +167,11 @@ export const chromiumOptions = {
 // runAll runs every scenario in a fresh browser context against baseUrl; prepare(context, base)
 // may install request routes. Prints "ok - <name>" / "not ok - <name>" lines and the summary
 // "N passed, M failed"; returns the number of failures.
-export async function runAll(browser, baseUrl, prepare = async () => {}) {
+export async function runAll(browser, baseUrl, prepare = async () => {}, extra = []) {
   base = baseUrl.replace(/\/$/, '');
   let passed = 0;
   let failed = 0;
-  for (const [name, run] of scenarios) {
+  for (const [name, run] of [...scenarios, ...extra]) {
     const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
     context.setDefaultTimeout(stepTimeout);
     context.setDefaultNavigationTimeout(stepTimeout);

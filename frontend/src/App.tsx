@@ -20,6 +20,8 @@ const OrgUnits = lazy(() => import('./pages/OrgUnits'));
 const Staff = lazy(() => import('./pages/Staff'));
 const Students = lazy(() => import('./pages/Students'));
 const Audit = lazy(() => import('./pages/Audit'));
+const CaseFiles = lazy(() => import('./pages/CaseFiles'));
+const WarningList = lazy(() => import('./pages/WarningList'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -66,6 +68,8 @@ function Guarded() {
           <Route path="/staff" element={<Allowed k="staff"><Staff /></Allowed>} />
           <Route path="/students" element={<Allowed k="students"><Students /></Allowed>} />
           <Route path="/audit" element={<Allowed k="audit"><Audit /></Allowed>} />
+          <Route path="/case-files" element={<Allowed k="caseFiles"><CaseFiles /></Allowed>} />
+          <Route path="/warning-list" element={<Allowed k="warningList"><WarningList /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

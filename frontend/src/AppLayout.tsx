@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
-  ApartmentOutlined, AuditOutlined, BankOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined, TeamOutlined, UserOutlined,
+  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined, TeamOutlined, UserOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -13,7 +13,8 @@ import LanguageSwitch from './LanguageSwitch';
 
 const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
-  staff: <IdcardOutlined />, students: <TeamOutlined />, audit: <AuditOutlined />,
+  staff: <IdcardOutlined />, students: <TeamOutlined />, caseFiles: <FolderOpenOutlined />, warningList: <AlertOutlined />,
+  audit: <AuditOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {

@@ -1,10 +1,11 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'audit';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit';
 
 export const menuPaths: Record<MenuKey, string> = {
-  home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students', audit: '/audit',
+  home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
+  caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit',
 };
 
 // menuFor lists the screens of a role, in menu order.
@@ -13,8 +14,9 @@ export function menuFor(role: Role): MenuKey[] {
     case 'district_admin':
       return ['home', 'schools', 'users', 'audit'];
     case 'school_leader':
-      return ['home', 'orgUnits', 'staff', 'students', 'audit'];
+      return ['home', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':
+      return ['home', 'caseFiles', 'warningList', 'students'];
     case 'homeroom_teacher':
       return ['home', 'students'];
     default:

@@ -45,21 +45,21 @@ describe('App', () => {
     render(<App />);
     const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
     const labels = () => [...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent);
-    expect(labels()).toEqual(['首页', '班级与组织', '教职工与心理委员', '学生名册', '审计日志']);
+    expect(labels()).toEqual(['首页', '班级与组织', '教职工与心理委员', '学生名册', '预警名单', '审计日志']);
     expect(screen.getByTestId('current-user').textContent).toContain('王校长');
     expect(await screen.findByTestId('welcome')).toBeTruthy();
 
-    // The second membership (counselor) reads the roster only.
+    // The second membership (counselor): case files, warning list and the roster.
     const select = within(screen.getByTestId('scope-select')).getByRole('combobox');
     fireEvent.mouseDown(select);
     fireEvent.click(await screen.findByText('示范区实验小学 · 心理辅导教师'));
-    await waitFor(() => expect(labels()).toEqual(['首页', '学生名册']));
+    await waitFor(() => expect(labels()).toEqual(['首页', '个案档案', '预警名单', '学生名册']));
     expect(localStorage.getItem('xq_scope')).toBe('m2');
 
     await act(async () => {
       fireEvent.click(within(screen.getByTestId('lang-switch')).getByText('English'));
     });
-    await waitFor(() => expect(labels()).toEqual(['Home', 'Student roster']));
+    await waitFor(() => expect(labels()).toEqual(['Home', 'Case files', 'Warning list', 'Student roster']));
     expect(localStorage.getItem('xq_lang')).toBe('en');
     expect(document.documentElement.lang).toBe('en');
   });

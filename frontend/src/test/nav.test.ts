@@ -6,8 +6,8 @@ import type { Membership } from '../api/types';
 describe('navigation by role', () => {
   it.each([
     ['district_admin', ['home', 'schools', 'users', 'audit']],
-    ['school_leader', ['home', 'orgUnits', 'staff', 'students', 'audit']],
-    ['counselor', ['home', 'students']],
+    ['school_leader', ['home', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
+    ['counselor', ['home', 'caseFiles', 'warningList', 'students']],
     ['homeroom_teacher', ['home', 'students']],
     ['peer_liaison', ['home']],
     ['district_supervisor', ['home']],

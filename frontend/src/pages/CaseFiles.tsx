@@ -1,0 +1,257 @@
+import { useState } from 'react';
+import { App, Button, Card, Checkbox, DatePicker, Drawer, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tag, Timeline, Typography } from 'antd';
+import { LockOutlined, PlusOutlined } from '@ant-design/icons';
+import dayjs from 'dayjs';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { api } from '../api/client';
+import type { Page, Student } from '../api/types';
+import { useSession } from '../session';
+import { useCursorList } from '../components/useCursorList';
+import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
+import { tierColor } from './WarningList';
+
+interface Entry {
+  case_file_id: string;
+  student_number: string;
+  student_name: string;
+  grade_name: string;
+  homeroom_name: string;
+  status: string;
+  risk_tier: string;
+  last_contact_at: string | null;
+}
+
+interface Session {
+  id: string;
+  occurred_at: string;
+  channel: string;
+  participants: string[];
+  initiated_by: string;
+  categories: string[];
+  duration_minutes: number;
+  summary: string;
+  next_steps: string;
+  note: string;
+  note_signed_at: string | null;
+  private_note?: string;
+  addenda: { id: string; body: string; created_at: string }[];
+}
+
+const channels = ['walk_in', 'scheduled', 'phone', 'online', 'letter', 'mailbox'];
+const participants = ['student', 'guardian', 'teacher'];
+const initiators = ['self', 'teacher', 'guardian', 'screening', 'counselor'];
+const categories = ['learning', 'interpersonal', 'emotion', 'family', 'adolescence', 'career', 'self_harm_risk', 'other'];
+const tiers = ['none', 'watch', 'elevated', 'high', 'crisis'];
+
+// CaseFiles is the counselor's archive catalogue (档案目录清单) with each file's sessions.
+export default function CaseFiles() {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const { current } = useSession();
+  const qc = useQueryClient();
+  const school = current?.school_id ?? null;
+  const base = school ? `/api/v1/schools/${school}` : null;
+  const [q, setQ] = useState('');
+  const [tier, setTier] = useState<string | undefined>();
+  const [mine, setMine] = useState(false);
+  const list = useCursorList<Entry>(['case-files', school], base && `${base}/case-files`, { q: q || undefined, risk_tier: tier, mine: mine ? 'true' : undefined });
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [opening, setOpening] = useState(false);
+  const [studentQ, setStudentQ] = useState('');
+  const students = useQuery({
+    queryKey: ['open-case-students', school, studentQ],
+    enabled: opening && !!school,
+    queryFn: () => api<Page<Student>>('GET', `${base}/students?limit=20${studentQ ? `&q=${encodeURIComponent(studentQ)}` : ''}`),
+  });
+  const open = useMutation({
+    mutationFn: (student_id: string) => api<{ id: string }>('POST', `${base}/case-files`, { student_id }),
+    onSuccess: (c) => {
+      void qc.invalidateQueries({ queryKey: ['case-files', school] });
+      setOpening(false);
+      setOpenId(c.id);
+      message.success(t('caseFile.opened'));
+    },
+  });
+  return (
+    <Card
+      title={t('menu.caseFiles')}
+      extra={<Button data-testid="case-open" type="primary" icon={<PlusOutlined />} onClick={() => setOpening(true)}>{t('caseFile.open')}</Button>}
+    >
+      <Space wrap style={{ marginBottom: 12 }}>
+        <Input.Search placeholder={t('caseFile.search')} allowClear onSearch={setQ} style={{ width: 240 }} />
+        <Select allowClear placeholder={t('caseFile.tier')} style={{ width: 140 }} value={tier} onChange={setTier}
+          options={tiers.map((v) => ({ value: v, label: t(`caseFile.tierValue.${v}`) }))} />
+        <Space>
+          <Switch checked={mine} onChange={setMine} />
+          {t('caseFile.mine')}
+        </Space>
+      </Space>
+      <ProblemAlert error={list.error} />
+      <Table
+        data-testid="case-files-table"
+        rowKey="case_file_id"
+        loading={list.isLoading}
+        dataSource={list.items}
+        pagination={false}
+        onRow={(e) => ({ onClick: () => setOpenId(e.case_file_id), style: { cursor: 'pointer' } })}
+        columns={[
+          { title: t('student.number'), dataIndex: 'student_number' },
+          { title: t('student.name'), dataIndex: 'student_name' },
+          { title: t('student.homeroom'), dataIndex: 'homeroom_name' },
+          { title: t('caseFile.tier'), dataIndex: 'risk_tier', render: (v: string) => <Tag color={tierColor[v]}>{t(`caseFile.tierValue.${v}`)}</Tag> },
+          { title: t('caseFile.status'), dataIndex: 'status', render: (v: string) => t(`caseFile.statusValue.${v}`) },
+          { title: t('caseFile.lastContact'), dataIndex: 'last_contact_at', render: (v: string | null) => (v ? dayjs(v).format('YYYY-MM-DD') : t('caseFile.never')) },
+        ]}
+      />
+      {list.hasNextPage && <Button onClick={() => list.fetchNextPage()} style={{ marginTop: 12 }}>{t('common.loadMore')}</Button>}
+      <Modal open={opening} title={t('caseFile.open')} footer={null} onCancel={() => setOpening(false)} destroyOnHidden>
+        <ProblemAlert error={open.error} />
+        <Input.Search placeholder={t('student.search')} onSearch={setStudentQ} style={{ marginBottom: 12 }} />
+        <Table
+          size="small"
+          rowKey="id"
+          loading={students.isLoading}
+          dataSource={students.data?.items ?? []}
+          pagination={false}
+          columns={[
+            { title: t('student.number'), dataIndex: 'student_number' },
+            { title: t('student.name'), dataIndex: 'name' },
+            { title: t('student.homeroom'), dataIndex: 'homeroom_name' },
+            { title: '', key: 'a', render: (_, s) => <a onClick={() => open.mutate(s.id)}>{t('caseFile.open')}</a> },
+          ]}
+        />
+      </Modal>
+      <Drawer open={!!openId} width={760} onClose={() => setOpenId(null)} destroyOnHidden title={t('caseFile.timeline')}>
+        {openId && base && <CaseFileDetail base={base} id={openId} />}
+      </Drawer>
+    </Card>
+  );
+}
+
+function CaseFileDetail({ base, id }: { base: string; id: string }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const toFields = useFieldErrors();
+  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { student_name: string; risk_tier: string; status: string }>('GET', `${base}/case-files/${id}`) });
+  const timeline = useQuery({ queryKey: ['timeline', id], queryFn: () => api<{ items: Session[] }>('GET', `${base}/case-files/${id}/timeline`) });
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: ['timeline', id] });
+    void qc.invalidateQueries({ queryKey: ['case-file', id] });
+    void qc.invalidateQueries({ queryKey: ['case-files'] });
+  };
+  const [form] = Form.useForm();
+  const [tierForm] = Form.useForm();
+  const [recording, setRecording] = useState(false);
+  const record = useMutation({
+    mutationFn: (v: Record<string, unknown>) =>
+      api('POST', `${base}/case-files/${id}/sessions`, { ...v, occurred_at: (v.occurred_at as dayjs.Dayjs).toISOString() }),
+    onSuccess: () => {
+      refresh();
+      setRecording(false);
+      form.resetFields();
+      message.success(t('caseFile.saved'));
+    },
+    onError: (e) => form.setFields(toFields(e)),
+  });
+  const sign = useMutation({ mutationFn: (sid: string) => api('POST', `${base}/sessions/${sid}/sign`), onSuccess: refresh });
+  const addendum = useMutation({
+    mutationFn: (v: { sid: string; body: string }) => api('POST', `${base}/sessions/${v.sid}/addenda`, { body: v.body }),
+    onSuccess: refresh,
+  });
+  const setTier = useMutation({
+    mutationFn: (v: { tier: string; reason: string }) => api('PUT', `${base}/case-files/${id}/risk-tier`, v),
+    onSuccess: () => {
+      refresh();
+      tierForm.resetFields();
+      message.success(t('caseFile.saved'));
+    },
+    onError: (e) => tierForm.setFields(toFields(e)),
+  });
+  return (
+    <>
+      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error} />
+      {file.data && (
+        <Space style={{ marginBottom: 16 }} wrap>
+          <Typography.Title level={4} style={{ margin: 0 }}>{file.data.student_name}</Typography.Title>
+          <Tag color={tierColor[file.data.risk_tier]}>{t(`caseFile.tierValue.${file.data.risk_tier}`)}</Tag>
+          <Tag>{t(`caseFile.statusValue.${file.data.status}`)}</Tag>
+        </Space>
+      )}
+      <Card size="small" title={t('caseFile.changeTier')} style={{ marginBottom: 16 }}>
+        <Form form={tierForm} layout="inline" onFinish={(v) => setTier.mutate(v)}>
+          <Form.Item name="tier" rules={[{ required: true }]}>
+            <Select style={{ width: 120 }} options={tiers.map((v) => ({ value: v, label: t(`caseFile.tierValue.${v}`) }))} />
+          </Form.Item>
+          <Form.Item name="reason" rules={[{ required: true }]}>
+            <Input placeholder={t('caseFile.reason')} style={{ width: 280 }} />
+          </Form.Item>
+          <Button htmlType="submit" loading={setTier.isPending}>{t('caseFile.saveShort')}</Button>
+        </Form>
+      </Card>
+      <Button data-testid="session-new" type="primary" icon={<PlusOutlined />} onClick={() => setRecording(true)} style={{ marginBottom: 16 }}>
+        {t('caseFile.newSession')}
+      </Button>
+      {timeline.data && timeline.data.items.length === 0 && <Typography.Paragraph type="secondary">{t('caseFile.empty')}</Typography.Paragraph>}
+      <Timeline
+        items={(timeline.data?.items ?? []).map((s) => ({
+          color: s.note_signed_at ? 'green' : 'blue',
+          children: (
+            <div data-testid="session-item">
+              <Space wrap>
+                <strong>{dayjs(s.occurred_at).format('YYYY-MM-DD HH:mm')}</strong>
+                <Tag>{t(`caseFile.channelValue.${s.channel}`)}</Tag>
+                {s.categories.map((c) => <Tag key={c}>{t(`caseFile.categoryValue.${c}`)}</Tag>)}
+                <span>{s.duration_minutes}′</span>
+                {s.note_signed_at ? <Tag icon={<LockOutlined />} color="green">{t('caseFile.signed')}</Tag> : <Tag>{t('caseFile.unsigned')}</Tag>}
+              </Space>
+              <Typography.Paragraph style={{ marginTop: 8, marginBottom: 4 }}>{s.summary}</Typography.Paragraph>
+              {s.next_steps && <Typography.Paragraph type="secondary">{t('caseFile.nextSteps')}：{s.next_steps}</Typography.Paragraph>}
+              {s.note && <Typography.Paragraph>{t('caseFile.note')}：{s.note}</Typography.Paragraph>}
+              {s.private_note && <Typography.Paragraph type="warning">{t('caseFile.privateNote')}：{s.private_note}</Typography.Paragraph>}
+              {s.addenda.map((a) => (
+                <Typography.Paragraph key={a.id} type="secondary">
+                  {t('caseFile.addendum')}（{dayjs(a.created_at).format('YYYY-MM-DD HH:mm')}）：{a.body}
+                </Typography.Paragraph>
+              ))}
+              {!s.note_signed_at ? (
+                <Button size="small" onClick={() => sign.mutate(s.id)}>{t('caseFile.sign')}</Button>
+              ) : (
+                <Input.Search size="small" placeholder={t('caseFile.addAddendum')} enterButton={t('caseFile.saveShort')}
+                  onSearch={(body) => body.trim() && addendum.mutate({ sid: s.id, body })} style={{ maxWidth: 420 }} />
+              )}
+            </div>
+          ),
+        }))}
+      />
+      <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}
+        confirmLoading={record.isPending} destroyOnHidden>
+        <ProblemAlert error={record.error} />
+        <Form form={form} layout="vertical" onFinish={(v) => record.mutate(v)}
+          initialValues={{ occurred_at: dayjs(), channel: 'walk_in', participants: ['student'], initiated_by: 'self', duration_minutes: 40 }}>
+          <Space wrap>
+            <Form.Item name="occurred_at" label={t('caseFile.occurredAt')} rules={[{ required: true }]}><DatePicker showTime /></Form.Item>
+            <Form.Item name="channel" label={t('caseFile.channel')}>
+              <Select style={{ width: 120 }} options={channels.map((v) => ({ value: v, label: t(`caseFile.channelValue.${v}`) }))} />
+            </Form.Item>
+            <Form.Item name="initiated_by" label={t('caseFile.initiatedBy')}>
+              <Select style={{ width: 140 }} options={initiators.map((v) => ({ value: v, label: t(`caseFile.initiatorValue.${v}`) }))} />
+            </Form.Item>
+            <Form.Item name="duration_minutes" label={t('caseFile.duration')}><InputNumber min={1} max={600} /></Form.Item>
+          </Space>
+          <Form.Item name="participants" label={t('caseFile.participants')} rules={[{ required: true }]}>
+            <Checkbox.Group options={participants.map((v) => ({ value: v, label: t(`caseFile.participantValue.${v}`) }))} />
+          </Form.Item>
+          <Form.Item name="categories" label={t('caseFile.categories')}>
+            <Select mode="multiple" options={categories.map((v) => ({ value: v, label: t(`caseFile.categoryValue.${v}`) }))} />
+          </Form.Item>
+          <Form.Item name="summary" label={t('caseFile.summary')} rules={[{ required: true }]}><Input.TextArea rows={2} maxLength={20000} /></Form.Item>
+          <Form.Item name="next_steps" label={t('caseFile.nextSteps')}><Input.TextArea rows={2} /></Form.Item>
+          <Form.Item name="note" label={t('caseFile.note')}><Input.TextArea rows={3} /></Form.Item>
+          <Form.Item name="private_note" label={t('caseFile.privateNote')}><Input.TextArea rows={2} /></Form.Item>
+        </Form>
+      </Modal>
+    </>
+  );
+}
