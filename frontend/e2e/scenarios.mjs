@@ -151,7 +151,8 @@ export const serverScenarios = [
     await item.waitFor();
     await item.getByRole('button', { name: '签名锁定' }).click();
     await item.getByText('已签名').waitFor();
-    await page.keyboard.press('Escape');
+    await page.locator('.ant-drawer:visible .ant-drawer-close').click();
+    await page.locator('.ant-drawer-content-wrapper:visible').waitFor({ state: 'hidden' });
     await page.getByTestId('nav-warningList').click();
     await page.getByTestId('warning-table').waitFor();
   }],
