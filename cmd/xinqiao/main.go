@@ -32,6 +32,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
@@ -191,8 +192,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	reg.WatchPool("app", a.db.Pool)
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
-		CaseFiles: a.caseFiles,
-		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
+		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

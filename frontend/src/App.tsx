@@ -22,6 +22,7 @@ const Students = lazy(() => import('./pages/Students'));
 const Audit = lazy(() => import('./pages/Audit'));
 const CaseFiles = lazy(() => import('./pages/CaseFiles'));
 const WarningList = lazy(() => import('./pages/WarningList'));
+const Inbox = lazy(() => import('./pages/Inbox'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -70,6 +71,7 @@ function Guarded() {
           <Route path="/audit" element={<Allowed k="audit"><Audit /></Allowed>} />
           <Route path="/case-files" element={<Allowed k="caseFiles"><CaseFiles /></Allowed>} />
           <Route path="/warning-list" element={<Allowed k="warningList"><WarningList /></Allowed>} />
+          <Route path="/inbox" element={<Allowed k="inbox"><Inbox /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

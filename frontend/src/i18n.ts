@@ -1,7 +1,6 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import zhCN from './locales/zh-CN.json';
-import en from './locales/en.json';
+import { en, zhCN } from './locales';
 
 export const languages = ['zh-CN', 'en'] as const;
 export type Language = (typeof languages)[number];

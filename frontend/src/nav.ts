@@ -1,11 +1,11 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
-  caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit',
+  caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox',
 };
 
 // menuFor lists the screens of a role, in menu order.
@@ -14,11 +14,11 @@ export function menuFor(role: Role): MenuKey[] {
     case 'district_admin':
       return ['home', 'schools', 'users', 'audit'];
     case 'school_leader':
-      return ['home', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
+      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':
-      return ['home', 'caseFiles', 'warningList', 'students'];
+      return ['home', 'inbox', 'caseFiles', 'warningList', 'students'];
     case 'homeroom_teacher':
-      return ['home', 'students'];
+      return ['home', 'inbox', 'students'];
     default:
       return ['home'];
   }

@@ -101,6 +101,12 @@ var matrix = map[string]map[string]cell{
 	// The warning list (tiers and dates, no notes): counselors and school leaders.
 	"GET /api/v1/schools/:schoolId/warning-list": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/case-files":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+
+	// The inbox: every school role has its own. The item of the test is counselor.s1's:
+	// anybody else's attempt finds nothing.
+	"GET /api/v1/schools/:schoolId/inbox":               by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
+	"POST /api/v1/schools/:schoolId/inbox/:itemId/read": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
+	"POST /api/v1/schools/:schoolId/inbox/:itemId/done": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
 }
 
 // Public routes: no token, same answer for everybody.
@@ -176,6 +182,9 @@ func (w *world) victim(kind string, t target) uuid.UUID {
 		case "homeroom":
 			_, err = tx.Exec(ctx, `INSERT INTO org_units (school_id, id, district_id, parent_id, kind, name) VALUES ($1, $2, $3, $4, 'homeroom', $5)`,
 				t.school, id, t.district, t.grade, fmt.Sprintf("待删%d", n))
+		case "inbox_item": // addressed to counselor.s1
+			_, err = tx.Exec(ctx, `INSERT INTO inbox_items (school_id, id, user_id, kind)
+				SELECT $1, $2, id, 'concern_raised' FROM users WHERE username = 'counselor.s1' AND district_id = $3`, t.school, id, w.district)
 		case "user":
 			_, err = tx.Exec(ctx, `INSERT INTO users (id, district_id, username, display_name, password_hash) VALUES ($1, $2, $3, 'v', 'x')`,
 				id, t.district, fmt.Sprintf("grantee.%d", n))
@@ -209,6 +218,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		} else {
 			replace("unitId", t.grade)
 		}
+	}
+	if strings.Contains(path, ":itemId") {
+		replace("itemId", w.victim("inbox_item", t))
 	}
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))

@@ -27,6 +27,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -46,6 +47,7 @@ type Server struct {
 	Tenants        *tenant.Service
 	Roster         *roster.Service
 	CaseFiles      *casefile.Service
+	Inbox          *inbox.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -128,6 +130,10 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers", school, "case_files", "read", s.riskTierHistory},
 		{"GET", "/api/v1/schools/:schoolId/warning-list", school, "warning_list", "read", s.warningList},
 		{"GET", "/api/v1/schools/:schoolId/case-files", school, "case_files", "read", s.caseFileCatalogue},
+
+		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
+		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
+		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/done", school, "inbox", "write", s.completeInboxItem},
 	}
 }
 

@@ -1,9 +1,10 @@
 import { useState } from 'react';
-import { App, Button, Card, Checkbox, DatePicker, Drawer, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tag, Timeline, Typography } from 'antd';
+import { App, Button, Card, Checkbox, DatePicker, Drawer, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tabs, Tag, Timeline, Typography } from 'antd';
 import { LockOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router-dom';
 import { api } from '../api/client';
 import type { Page, Student } from '../api/types';
 import { useSession } from '../session';
@@ -56,7 +57,8 @@ export default function CaseFiles() {
   const [tier, setTier] = useState<string | undefined>();
   const [mine, setMine] = useState(false);
   const list = useCursorList<Entry>(['case-files', school], base && `${base}/case-files`, { q: q || undefined, risk_tier: tier, mine: mine ? 'true' : undefined });
-  const [openId, setOpenId] = useState<string | null>(null);
+  const [params] = useSearchParams();
+  const [openId, setOpenId] = useState<string | null>(params.get('open'));
   const [opening, setOpening] = useState(false);
   const [studentQ, setStudentQ] = useState('');
   const students = useQuery({
@@ -169,16 +171,8 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
     },
     onError: (e) => tierForm.setFields(toFields(e)),
   });
-  return (
+  const timelinePanel = (
     <>
-      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error} />
-      {file.data && (
-        <Space style={{ marginBottom: 16 }} wrap>
-          <Typography.Title level={4} style={{ margin: 0 }}>{file.data.student_name}</Typography.Title>
-          <Tag color={tierColor[file.data.risk_tier]}>{t(`caseFile.tierValue.${file.data.risk_tier}`)}</Tag>
-          <Tag>{t(`caseFile.statusValue.${file.data.status}`)}</Tag>
-        </Space>
-      )}
       <Card size="small" title={t('caseFile.changeTier')} style={{ marginBottom: 16 }}>
         <Form form={tierForm} layout="inline" onFinish={(v) => setTier.mutate(v)}>
           <Form.Item name="tier" rules={[{ required: true }]}>
@@ -224,6 +218,25 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
             </div>
           ),
         }))}
+      />
+    </>
+  );
+  return (
+    <>
+      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error} />
+      {file.data && (
+        <Space style={{ marginBottom: 16 }} wrap>
+          <Typography.Title level={4} style={{ margin: 0 }}>{file.data.student_name}</Typography.Title>
+          <Tag color={tierColor[file.data.risk_tier]}>{t(`caseFile.tierValue.${file.data.risk_tier}`)}</Tag>
+          <Tag>{t(`caseFile.statusValue.${file.data.status}`)}</Tag>
+        </Space>
+      )}
+      <Tabs
+        data-testid="case-file-tabs"
+        items={[
+          { key: 'timeline', label: t('caseFile.tabTimeline'), children: timelinePanel },
+          // Feature tabs live in ./casefile/, one component per file, each given base and id.
+        ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}
         confirmLoading={record.isPending} destroyOnHidden>

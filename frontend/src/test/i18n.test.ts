@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import zh from '../locales/zh-CN.json';
-import en from '../locales/en.json';
+import { zhCN as zh, en } from '../locales';
 
 type Tree = { [k: string]: string | Tree };
 

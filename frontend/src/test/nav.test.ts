@@ -6,9 +6,9 @@ import type { Membership } from '../api/types';
 describe('navigation by role', () => {
   it.each([
     ['district_admin', ['home', 'schools', 'users', 'audit']],
-    ['school_leader', ['home', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'caseFiles', 'warningList', 'students']],
-    ['homeroom_teacher', ['home', 'students']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
+    ['counselor', ['home', 'inbox', 'caseFiles', 'warningList', 'students']],
+    ['homeroom_teacher', ['home', 'inbox', 'students']],
     ['peer_liaison', ['home']],
     ['district_supervisor', ['home']],
     ['researcher', ['home']],
