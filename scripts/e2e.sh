@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 eval "$(scripts/services.sh env)"
-DB=xinqiao_e2e
+DB=${XINQIAO_E2E_DB:-xinqiao_e2e}
 ADDR=${XINQIAO_E2E_ADDR:-127.0.0.1:18080}
 LOGDIR=$(mktemp -d /tmp/xinqiao-e2e.XXXXXX)
 
@@ -16,6 +16,7 @@ scripts/services.sh bootstrap-db "$DB"
 export XINQIAO_DATABASE_URL=${XINQIAO_DATABASE_URL/\/xinqiao\?/\/$DB?}
 export XINQIAO_MIGRATE_DATABASE_URL=${XINQIAO_MIGRATE_DATABASE_URL/\/xinqiao\?/\/$DB?}
 export XINQIAO_HTTP_ADDR=$ADDR
+export XINQIAO_WORKER_ADDR=${XINQIAO_E2E_WORKER_ADDR:-127.0.0.1:18081}
 export XINQIAO_LOG_LEVEL=warn
 
 bin/xinqiao migrate 2>"$LOGDIR/migrate.log"

@@ -4,20 +4,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const fixture = (name) => path.join(here, 'fixtures', name);
+export const fixture = (name) => path.join(here, 'fixtures', name);
 const password = 'xinqiao-demo';
 export const stepTimeout = 15_000;
-const stamp = Date.now().toString(36);
+export const stamp = Date.now().toString(36);
 let base = '';
 
-async function login(page, username, pw = password) {
+export async function login(page, username, pw = password) {
   await page.goto(base + '/login');
   await page.getByTestId('username').fill(username);
   await page.getByTestId('password').fill(pw);
   await page.getByTestId('login-submit').click();
 }
 
-async function loggedIn(page, username) {
+export async function loggedIn(page, username) {
   await login(page, username);
   const nav = page.getByTestId('nav');
   const refused = page.getByTestId('login-error');
@@ -25,12 +25,12 @@ async function loggedIn(page, username) {
   if (await refused.isVisible()) throw new Error(`login as ${username} failed: ${await refused.innerText()}`);
 }
 
-function check(cond, message) {
+export function check(cond, message) {
   if (!cond) throw new Error(message);
 }
 
 // Pick an option of an antd Select by its visible text.
-async function choose(page, selectTestId, text) {
+export async function choose(page, selectTestId, text) {
   await page.getByTestId(selectTestId).click();
   await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: text }).first().click();
 }
@@ -172,7 +172,9 @@ export async function runAll(browser, baseUrl, prepare = async () => {}, extra =
   base = baseUrl.replace(/\/$/, '');
   let passed = 0;
   let failed = 0;
+  const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
   for (const [name, run] of [...scenarios, ...extra]) {
+    if (only && !only.test(name)) continue;
     const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
     context.setDefaultTimeout(stepTimeout);
     context.setDefaultNavigationTimeout(stepTimeout);
