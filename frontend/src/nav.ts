@@ -1,11 +1,11 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
-  caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox',
+  caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
 };
 
 // menuFor lists the screens of a role, in menu order.
@@ -16,9 +16,9 @@ export function menuFor(role: Role): MenuKey[] {
     case 'school_leader':
       return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'caseFiles', 'warningList', 'students'];
+      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students'];
     case 'homeroom_teacher':
-      return ['home', 'inbox', 'students'];
+      return ['home', 'inbox', 'concerns', 'students'];
     default:
       return ['home'];
   }

@@ -109,6 +109,28 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, student uuid.
 	return c, err
 }
 
+// OpenInTx finds the student's case file or opens one with the actor as its counselor,
+// inside the caller's transaction (the intake queue takes concerns in with it). The
+// caller audits its own action; opening a file is audited here.
+func (s *Service) OpenInTx(ctx context.Context, tx pgx.Tx, a scope.Actor, school, student uuid.UUID) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT id FROM case_files WHERE school_id = $1 AND student_id = $2`, school, student).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if err != pgx.ErrNoRows {
+		return uuid.Nil, database.MapError(err)
+	}
+	id = uuid.Must(uuid.NewV7())
+	if _, err := tx.Exec(ctx, `INSERT INTO case_files (school_id, id, student_id, opened_by) VALUES ($1, $2, $3, $4)`, school, id, student, a.UserID); err != nil {
+		return uuid.Nil, database.MapError(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO case_file_counselors (school_id, case_file_id, user_id) VALUES ($1, $2, $3)`, school, id, a.UserID); err != nil {
+		return uuid.Nil, database.MapError(err)
+	}
+	return id, audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.open", ObjectType: "case_file", ObjectID: id.String()})
+}
+
 // Get returns a case file; the read is audited.
 func (s *Service) Get(ctx context.Context, a scope.Actor, school, id uuid.UUID) (CaseFile, error) {
 	var c CaseFile

@@ -23,6 +23,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/access"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
@@ -125,7 +126,8 @@ func newWorld(t testing.TB) *world {
 	}
 	w.cases = &casefile.Service{DB: db.App, Cipher: ring}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
-		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
+		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
+		Ready:    map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
 	t.Cleanup(w.srv.Close)

@@ -107,6 +107,14 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/inbox":               by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
 	"POST /api/v1/schools/:schoolId/inbox/:itemId/read": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
 	"POST /api/v1/schools/:schoolId/inbox/:itemId/done": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
+
+	// Concerns: homeroom teachers raise them and follow their status; counselors work
+	// the intake queue.
+	"GET /api/v1/schools/:schoolId/concerns":                  by(dsDen, dsDen, dsDen, sDen, sDen, sOK, sDen),
+	"POST /api/v1/schools/:schoolId/concerns":                 by(dsDen, dsDen, dsDen, sDen, sDen, sOK, sDen),
+	"GET /api/v1/schools/:schoolId/intake":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/intake/:concernId/accept": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/intake/:concernId/close":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 }
 
 // Public routes: no token, same answer for everybody.
@@ -199,6 +207,24 @@ func (w *world) victim(kind string, t target) uuid.UUID {
 	return id
 }
 
+// concern raises, as the school's demo homeroom teacher, a concern a counselor may take
+// in or close; in schools without that teacher it returns an id nobody can reach.
+func (w *world) concern(t target) uuid.UUID {
+	if t.code != "s1" {
+		return uuid.New()
+	}
+	r := w.do(w.token("teacher.s1"), "POST", "/api/v1/schools/"+t.school.String()+"/concerns",
+		map[string]any{"student_id": t.student, "urgency": "routine", "observation": "近来沉默寡言"})
+	var c struct {
+		ID uuid.UUID `json:"id"`
+	}
+	r.decode(w.t, &c)
+	if r.status != 201 || c.ID == uuid.Nil {
+		w.t.Fatalf("raise concern: %d %s", r.status, r.body)
+	}
+	return c.ID
+}
+
 // request builds the path and body of route aimed at t.
 func (w *world) request(route string, t target) (method, path string, body any, upload []byte) {
 	method, pattern, _ := strings.Cut(route, " ")
@@ -221,6 +247,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	}
 	if strings.Contains(path, ":itemId") {
 		replace("itemId", w.victim("inbox_item", t))
+	}
+	if strings.Contains(path, ":concernId") {
+		replace("concernId", w.concern(t))
 	}
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))
@@ -265,6 +294,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"note": "补充记录"}
 	case "POST /api/v1/schools/:schoolId/sessions/:sessionId/addenda":
 		body = map[string]any{"body": "补记"}
+	case "POST /api/v1/schools/:schoolId/concerns":
+		body = map[string]any{"student_id": t.student, "urgency": "soon", "observation": "上课经常走神，情绪低落"}
+	case "POST /api/v1/schools/:schoolId/intake/:concernId/close":
+		body = map[string]any{"outcome": "no_action_needed"}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -48,6 +49,7 @@ type Server struct {
 	Roster         *roster.Service
 	CaseFiles      *casefile.Service
 	Inbox          *inbox.Service
+	Concerns       *concern.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -134,6 +136,12 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/done", school, "inbox", "write", s.completeInboxItem},
+
+		{"GET", "/api/v1/schools/:schoolId/concerns", school, "concerns", "read", s.myConcerns},
+		{"POST", "/api/v1/schools/:schoolId/concerns", school, "concerns", "write", s.raiseConcern},
+		{"GET", "/api/v1/schools/:schoolId/intake", school, "intake", "read", s.intakeQueue},
+		{"POST", "/api/v1/schools/:schoolId/intake/:concernId/accept", school, "intake", "write", s.acceptConcern},
+		{"POST", "/api/v1/schools/:schoolId/intake/:concernId/close", school, "intake", "write", s.closeConcern},
 	}
 }
 

@@ -7,8 +7,8 @@ describe('navigation by role', () => {
   it.each([
     ['district_admin', ['home', 'schools', 'users', 'audit']],
     ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'inbox', 'caseFiles', 'warningList', 'students']],
-    ['homeroom_teacher', ['home', 'inbox', 'students']],
+    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students']],
+    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
     ['peer_liaison', ['home']],
     ['district_supervisor', ['home']],
     ['researcher', ['home']],
