@@ -19,6 +19,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/scope"
 )
 
@@ -57,19 +58,21 @@ type CaseFile struct {
 	Counselors    []uuid.UUID `json:"counselors"`
 	OpenedAt      time.Time   `json:"opened_at"`
 	UpdatedAt     time.Time   `json:"updated_at"`
+	ArchivedAt    *time.Time  `json:"archived_at"`
+	ArchiveReason *string     `json:"archive_reason"`
 }
 
 func (s *Service) get(ctx context.Context, tx pgx.Tx, school, id uuid.UUID) (CaseFile, error) {
 	var c CaseFile
 	err := tx.QueryRow(ctx, `SELECT c.id, c.school_id, c.student_id, st.student_number, st.name, h.name, c.status, c.risk_tier, c.last_contact_at,
-		c.opened_at, c.updated_at,
+		c.opened_at, c.updated_at, c.archived_at, c.archive_reason,
 		coalesce((SELECT array_agg(user_id ORDER BY assigned_at) FROM case_file_counselors k WHERE k.school_id = c.school_id AND k.case_file_id = c.id), '{}')
 		FROM case_files c
 		JOIN students st ON st.school_id = c.school_id AND st.id = c.student_id
 		JOIN org_units h ON h.school_id = st.school_id AND h.id = st.homeroom_id
 		WHERE c.school_id = $1 AND c.id = $2`, school, id).
 		Scan(&c.ID, &c.SchoolID, &c.StudentID, &c.StudentNumber, &c.StudentName, &c.HomeroomName, &c.Status, &c.RiskTier, &c.LastContactAt,
-			&c.OpenedAt, &c.UpdatedAt, &c.Counselors)
+			&c.OpenedAt, &c.UpdatedAt, &c.ArchivedAt, &c.ArchiveReason, &c.Counselors)
 	return c, database.MapError(err)
 }
 
@@ -524,4 +527,90 @@ func (s *Service) SignAllOverdue(ctx context.Context, age time.Duration) (int, e
 		total += x.n
 	}
 	return total, err
+}
+
+// HandoffInput hands a case file to other counselors of the school.
+type HandoffInput struct {
+	Counselors []uuid.UUID `json:"counselors"`
+	Reason     string      `json:"reason"`
+}
+
+// Handoff replaces the counselors of a case file (1 to 3 counselors of the school) and
+// records who handed it to whom and why. Private process notes stay with their authors:
+// the new counselors never read them. The new counselors are told through their inbox.
+func (s *Service) Handoff(ctx context.Context, a scope.Actor, school, id uuid.UUID, in HandoffInput) (CaseFile, error) {
+	var f []fault.FieldError
+	if len(in.Counselors) < 1 || len(in.Counselors) > 3 {
+		f = append(f, fault.Field("counselors", "out_of_range", "one to three counselors"))
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(in.Reason)); n == 0 || n > 2000 {
+		f = append(f, fault.Field("reason", "required", "why the case file changes hands, 1 to 2,000 characters"))
+	}
+	if len(f) > 0 {
+		return CaseFile{}, fault.Validation(f...)
+	}
+	slices.SortFunc(in.Counselors, func(x, y uuid.UUID) int { return strings.Compare(x.String(), y.String()) })
+	in.Counselors = slices.Compact(in.Counselors)
+	var c CaseFile
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		cur, err := s.get(ctx, tx, school, id)
+		if err != nil {
+			return err
+		}
+		if cur.Status == "archived" {
+			return fault.New(fault.Conflict, "an archived case file is read-only")
+		}
+		rows, err := tx.Query(ctx, `SELECT school_counselors($1)`, school)
+		if err != nil {
+			return database.MapError(err)
+		}
+		counselors, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return database.MapError(err)
+		}
+		for _, u := range in.Counselors {
+			if !slices.Contains(counselors, u) {
+				return fault.Validation(fault.Field("counselors", "invalid_value", "every new counselor must be a counselor of this school"))
+			}
+		}
+		reason, err := s.seal(ctx, tx, school, "case_file.handoff", in.Reason)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO case_file_handoffs (school_id, id, case_file_id, from_users, to_users, reason, handed_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, school, uuid.Must(uuid.NewV7()), id, cur.Counselors, in.Counselors, reason, a.UserID); err != nil {
+			return database.MapError(err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM case_file_counselors WHERE school_id = $1 AND case_file_id = $2 AND NOT (user_id = ANY ($3))`,
+			school, id, in.Counselors); err != nil {
+			return database.MapError(err)
+		}
+		for _, u := range in.Counselors {
+			if slices.Contains(cur.Counselors, u) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO case_file_counselors (school_id, case_file_id, user_id) VALUES ($1, $2, $3)`, school, id, u); err != nil {
+				return database.MapError(err)
+			}
+			if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: u, Kind: "case_file_assigned", CaseFileID: &id,
+				Subject: "case_file", SubjectID: &id}); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE case_files SET updated_at = now() WHERE school_id = $1 AND id = $2`, school, id); err != nil {
+			return database.MapError(err)
+		}
+		if err := audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.handoff", ObjectType: "case_file", ObjectID: id.String()}); err != nil {
+			return err
+		}
+		// Under the caseload-only rule the actor may have handed the file away: it is
+		// then no longer theirs to read.
+		c, err = s.get(ctx, tx, school, id)
+		if fe, ok := fault.As(err); ok && fe.Kind == fault.NotFound {
+			c, err = cur, nil
+			c.Counselors = in.Counselors
+		}
+		return err
+	})
+	return c, err
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/tenant"
 )
 
 type openCaseFileRequest struct {
@@ -165,5 +166,32 @@ func (s *Server) caseFileCatalogue(cl *call) error {
 		return err
 	}
 	res, err := s.CaseFiles.Catalogue(cl, cl.Actor, cl.School, f)
+	return respond(cl, http.StatusOK, res, err)
+}
+
+func (s *Server) handoffCaseFile(cl *call) error {
+	id, err := cl.pathID("caseFileId")
+	if err != nil {
+		return err
+	}
+	var in casefile.HandoffInput
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.Handoff(cl, cl.Actor, cl.School, id, in)
+	return respond(cl, http.StatusOK, res, err)
+}
+
+func (s *Server) getSchoolSettings(cl *call) error {
+	res, err := s.Tenants.SchoolSettings(cl, cl.Actor, cl.School)
+	return respond(cl, http.StatusOK, res, err)
+}
+
+func (s *Server) updateSchoolSettings(cl *call) error {
+	var in tenant.SettingsInput
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.Tenants.UpdateSchoolSettings(cl, cl.Actor, cl.School, in)
 	return respond(cl, http.StatusOK, res, err)
 }

@@ -102,6 +102,11 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/warning-list": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/case-files":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/handoff": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	// School settings (the caseload-only rule): leaders change them, counselors read them.
+	"GET /api/v1/schools/:schoolId/settings": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/settings": by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+
 	// The inbox: every school role has its own. The item of the test is counselor.s1's:
 	// anybody else's attempt finds nothing.
 	"GET /api/v1/schools/:schoolId/inbox":               by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
@@ -294,6 +299,11 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"note": "补充记录"}
 	case "POST /api/v1/schools/:schoolId/sessions/:sessionId/addenda":
 		body = map[string]any{"body": "补记"}
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/handoff":
+		body = map[string]any{"counselors": []uuid.UUID{w.id(`SELECT user_id FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`, t.school)},
+			"reason": "交接测试"}
+	case "PUT /api/v1/schools/:schoolId/settings":
+		body = map[string]any{"caseload_only": false}
 	case "POST /api/v1/schools/:schoolId/concerns":
 		body = map[string]any{"student_id": t.student, "urgency": "soon", "observation": "上课经常走神，情绪低落"}
 	case "POST /api/v1/schools/:schoolId/intake/:concernId/close":

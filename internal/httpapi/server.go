@@ -132,6 +132,9 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers", school, "case_files", "read", s.riskTierHistory},
 		{"GET", "/api/v1/schools/:schoolId/warning-list", school, "warning_list", "read", s.warningList},
 		{"GET", "/api/v1/schools/:schoolId/case-files", school, "case_files", "read", s.caseFileCatalogue},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/handoff", school, "case_files", "write", s.handoffCaseFile},
+		{"GET", "/api/v1/schools/:schoolId/settings", school, "school_settings", "read", s.getSchoolSettings},
+		{"PUT", "/api/v1/schools/:schoolId/settings", school, "school_settings", "write", s.updateSchoolSettings},
 
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
