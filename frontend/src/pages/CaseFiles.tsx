@@ -11,6 +11,7 @@ import { useSession } from '../session';
 import { useCursorList } from '../components/useCursorList';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { tierColor } from './WarningList';
+import Handoff from './casefile/Handoff';
 
 interface Entry {
   case_file_id: string;
@@ -136,7 +137,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const toFields = useFieldErrors();
-  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { student_name: string; risk_tier: string; status: string }>('GET', `${base}/case-files/${id}`) });
+  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
   const timeline = useQuery({ queryKey: ['timeline', id], queryFn: () => api<{ items: Session[] }>('GET', `${base}/case-files/${id}/timeline`) });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: ['timeline', id] });
@@ -229,6 +230,8 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
           <Typography.Title level={4} style={{ margin: 0 }}>{file.data.student_name}</Typography.Title>
           <Tag color={tierColor[file.data.risk_tier]}>{t(`caseFile.tierValue.${file.data.risk_tier}`)}</Tag>
           <Tag>{t(`caseFile.statusValue.${file.data.status}`)}</Tag>
+          {file.data.archive_reason && <Tag data-testid="archive-reason">{t(`handoff.archiveReason.${file.data.archive_reason}`)}</Tag>}
+          <Handoff base={base} id={id} counselors={file.data.counselors} disabled={file.data.status === 'archived'} />
         </Space>
       )}
       <Tabs

@@ -10,6 +10,7 @@ import { useSession } from '../session';
 import { grantableRoles } from '../nav';
 import { useCursorList } from '../components/useCursorList';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
+import SchoolSettingsCard from './SchoolSettings';
 
 const usernamePattern = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
@@ -55,6 +56,8 @@ export default function Staff() {
   const canWrite = current?.role === 'school_leader';
   const grantable = grantableRoles('school_leader');
   return (
+    <>
+    {school && <SchoolSettingsCard school={school} editable={current?.role === 'school_leader'} />}
     <Card
       title={t('menu.staff')}
       extra={canWrite && (
@@ -117,5 +120,6 @@ export default function Staff() {
         </Form>
       </Modal>
     </Card>
+    </>
   );
 }
