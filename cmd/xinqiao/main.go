@@ -28,8 +28,10 @@ import (
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/config"
+	"github.com/xinqiao/xinqiao/internal/consent"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/demo"
+	"github.com/xinqiao/xinqiao/internal/disclosure"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -131,6 +133,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 type app struct {
 	db        *database.DB
 	caseFiles *casefile.Service
+	ring      *keyring.Keyring
 	enforcer  *access.Enforcer
 	identity  *identity.Service
 	tenants   *tenant.Service
@@ -154,7 +157,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	return &app{
-		db: db, enforcer: en, caseFiles: &casefile.Service{DB: db, Cipher: ring},
+		db: db, enforcer: en, caseFiles: &casefile.Service{DB: db, Cipher: ring}, ring: ring,
 		identity: &identity.Service{DB: db, Authorizer: en, SessionTTL: cfg.SessionTTL, Throttle: identity.DefaultThrottle},
 		tenants:  &tenant.Service{DB: db},
 		roster:   &roster.Service{DB: db},
@@ -193,6 +196,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
 		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
+		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
 		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },

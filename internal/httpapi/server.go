@@ -25,6 +25,8 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/consent"
+	"github.com/xinqiao/xinqiao/internal/disclosure"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -47,6 +49,8 @@ type Server struct {
 	Tenants        *tenant.Service
 	Roster         *roster.Service
 	CaseFiles      *casefile.Service
+	Consents       *consent.Service
+	Disclosures    *disclosure.Service
 	Inbox          *inbox.Service
 	Audit          *audit.Service
 	Access         Authorizer
@@ -130,6 +134,13 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers", school, "case_files", "read", s.riskTierHistory},
 		{"GET", "/api/v1/schools/:schoolId/warning-list", school, "warning_list", "read", s.warningList},
 		{"GET", "/api/v1/schools/:schoolId/case-files", school, "case_files", "read", s.caseFileCatalogue},
+
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/consents", school, "consents", "read", s.listConsents},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/consents", school, "consents", "write", s.recordConsent},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/consents/:consentId/revoke", school, "consents", "write", s.revokeConsent},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/disclosures", school, "disclosures", "read", s.disclosureLog},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/disclosures", school, "disclosures", "write", s.recordDisclosure},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/inquiries", school, "disclosures", "write", s.recordInquiry},
 
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
