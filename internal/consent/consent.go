@@ -315,15 +315,15 @@ func (s *Service) list(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUI
 type covering struct {
 	id                   uuid.UUID
 	scope, recipient     string
-	fromOK, untilOK, rev bool // valid_from reached, valid_until not passed, revoked
+	fromOK, untilOK, rev bool // valid_from reached, valid_until not passed (on the day judged), revoked
 }
 
 func coverings(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, id *uuid.UUID, at time.Time) ([]covering, error) {
 	rows, err := tx.Query(ctx, `SELECT c.id, c.scope, c.recipient_name, c.valid_from <= $4::date, c.valid_until IS NULL OR c.valid_until >= $4::date,
-		r.revoked_at IS NOT NULL AND r.revoked_at <= $5
+		r.consent_id IS NOT NULL
 		FROM consents c LEFT JOIN consent_revocations r ON r.school_id = c.school_id AND r.consent_id = c.id
 		WHERE c.school_id = $1 AND c.case_file_id = $2 AND ($3::uuid IS NULL OR c.id = $3)
-		ORDER BY c.recorded_at DESC, c.id DESC`, school, caseFile, id, Day(at), at)
+		ORDER BY c.recorded_at DESC, c.id DESC`, school, caseFile, id, Day(at))
 	if err != nil {
 		return nil, database.MapError(err)
 	}
@@ -377,7 +377,10 @@ func Require(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, scope, 
 }
 
 // Covers checks, in the caller's transaction, that the consent id of this case file
-// covered scope and recipient at time at (a disclosure is judged when it happened). A
+// covers scope and recipient for an action done at time at: the consent's dates are
+// judged on the day of at (a disclosure made on the last day of a consent and recorded
+// the next day is covered), while a revocation blocks everything recorded after it,
+// whenever the action is said to have happened (no back-dating past a revocation). A
 // consent that is not on this case file — another file's, another school's, a missing
 // one — is a validation error on field; one that does not cover is a Conflict whose
 // field error names why (CodeRevoked, CodeExpired, CodeNotYetValid, CodeWrongScope,
