@@ -42,7 +42,9 @@ func (w *consentWorld) otherFile(t *testing.T, code string) uuid.UUID {
 	return cf.ID
 }
 
-func day(offset int) string { return time.Now().In(consent.Zone).AddDate(0, 0, offset).Format(time.DateOnly) }
+func day(offset int) string {
+	return time.Now().In(consent.Zone).AddDate(0, 0, offset).Format(time.DateOnly)
+}
 
 func ago(d time.Duration) string { return time.Now().Add(-d).Format(time.RFC3339) }
 
