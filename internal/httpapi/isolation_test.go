@@ -106,6 +106,13 @@ var matrix = map[string]map[string]cell{
 	// School settings (the caseload-only rule): leaders change them, counselors read them.
 	"GET /api/v1/schools/:schoolId/settings": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"PUT /api/v1/schools/:schoolId/settings": by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	// Consent and disclosure: the school's counselors only (emergency access comes later).
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/consents":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/consents":                   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/consents/:consentId/revoke": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/disclosures":                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/disclosures":                by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/inquiries":                  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 
 	// The inbox: every school role has its own. The item of the test is counselor.s1's:
 	// anybody else's attempt finds nothing.
@@ -198,6 +205,9 @@ func (w *world) victim(kind string, t target) uuid.UUID {
 		case "inbox_item": // addressed to counselor.s1
 			_, err = tx.Exec(ctx, `INSERT INTO inbox_items (school_id, id, user_id, kind)
 				SELECT $1, $2, id, 'concern_raised' FROM users WHERE username = 'counselor.s1' AND district_id = $3`, t.school, id, w.district)
+		case "consent": // a student's referral consent in the target's case file
+			_, err = tx.Exec(ctx, `INSERT INTO consents (school_id, id, case_file_id, given_by, scope, valid_from, recorded_by)
+				SELECT $1, $2, $3, 'student', 'referral', current_date, opened_by FROM case_files WHERE school_id = $1 AND id = $3`, t.school, id, t.caseFile)
 		case "user":
 			_, err = tx.Exec(ctx, `INSERT INTO users (id, district_id, username, display_name, password_hash) VALUES ($1, $2, $3, 'v', 'x')`,
 				id, t.district, fmt.Sprintf("grantee.%d", n))
@@ -256,6 +266,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":concernId") {
 		replace("concernId", w.concern(t))
 	}
+	if strings.Contains(path, ":consentId") {
+		replace("consentId", w.victim("consent", t))
+	}
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))
 	}
@@ -308,6 +321,18 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"student_id": t.student, "urgency": "soon", "observation": "上课经常走神，情绪低落"}
 	case "POST /api/v1/schools/:schoolId/intake/:concernId/close":
 		body = map[string]any{"outcome": "no_action_needed"}
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/consents":
+		body = map[string]any{"given_by": "guardian", "guardian": "母亲 王丽", "scope": "sharing", "recipient_name": "市精神卫生中心",
+			"valid_from": time.Now().Format(time.DateOnly)}
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/consents/:consentId/revoke":
+		body = map[string]any{"reason": "家长撤回"}
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/disclosures":
+		body = map[string]any{"recipient_kind": "school_leader", "recipient_name": "分管校长", "legal_basis": "imminent_danger",
+			"justification": "学生有自伤风险，需学校立即启动危机干预", "items": []map[string]any{{"type": "risk_tier"}},
+			"disclosed_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/inquiries":
+		body = map[string]any{"requester_kind": "media", "requester": "某记者", "organisation": "某报社", "asked": "询问该生心理状况",
+			"refusal_reason": "未经监护人同意不得对外提供", "inquired_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	}

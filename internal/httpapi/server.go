@@ -26,6 +26,8 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
+	"github.com/xinqiao/xinqiao/internal/consent"
+	"github.com/xinqiao/xinqiao/internal/disclosure"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -48,6 +50,8 @@ type Server struct {
 	Tenants        *tenant.Service
 	Roster         *roster.Service
 	CaseFiles      *casefile.Service
+	Consents       *consent.Service
+	Disclosures    *disclosure.Service
 	Inbox          *inbox.Service
 	Concerns       *concern.Service
 	Audit          *audit.Service
@@ -135,6 +139,13 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/handoff", school, "case_files", "write", s.handoffCaseFile},
 		{"GET", "/api/v1/schools/:schoolId/settings", school, "school_settings", "read", s.getSchoolSettings},
 		{"PUT", "/api/v1/schools/:schoolId/settings", school, "school_settings", "write", s.updateSchoolSettings},
+
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/consents", school, "consents", "read", s.listConsents},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/consents", school, "consents", "write", s.recordConsent},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/consents/:consentId/revoke", school, "consents", "write", s.revokeConsent},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/disclosures", school, "disclosures", "read", s.disclosureLog},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/disclosures", school, "disclosures", "write", s.recordDisclosure},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/inquiries", school, "disclosures", "write", s.recordInquiry},
 
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},

@@ -12,6 +12,7 @@ import { useCursorList } from '../components/useCursorList';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { tierColor } from './WarningList';
 import Handoff from './casefile/Handoff';
+import ConsentTab from './casefile/Consent';
 
 interface Entry {
   case_file_id: string;
@@ -239,6 +240,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
         items={[
           { key: 'timeline', label: t('caseFile.tabTimeline'), children: timelinePanel },
           // Feature tabs live in ./casefile/, one component per file, each given base and id.
+          { key: 'consent', label: <span data-testid="tab-consent">{t('consent.tab')}</span>, children: <ConsentTab base={base} id={id} /> },
         ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}
