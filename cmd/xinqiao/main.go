@@ -38,6 +38,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -131,6 +132,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 type app struct {
 	db        *database.DB
 	caseFiles *casefile.Service
+	ring      *keyring.Keyring
 	enforcer  *access.Enforcer
 	identity  *identity.Service
 	tenants   *tenant.Service
@@ -154,7 +156,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	return &app{
-		db: db, enforcer: en, caseFiles: &casefile.Service{DB: db, Cipher: ring},
+		db: db, enforcer: en, caseFiles: &casefile.Service{DB: db, Cipher: ring}, ring: ring,
 		identity: &identity.Service{DB: db, Authorizer: en, SessionTTL: cfg.SessionTTL, Throttle: identity.DefaultThrottle},
 		tenants:  &tenant.Service{DB: db},
 		roster:   &roster.Service{DB: db},
@@ -192,7 +194,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	reg.WatchPool("app", a.db.Pool)
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
-		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
+		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db}, SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring},
 		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
@@ -232,6 +234,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sched := &jobs.Scheduler{Redis: rdb, Opt: redisOpt, Log: log, Entries: []jobs.Periodic{
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
+		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -259,6 +262,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	cases := &casefile.Service{DB: db, Cipher: ring}
+	plans := &supportplan.Service{DB: db, Cipher: ring}
 	w := &jobs.Worker{Redis: redisOpt, Log: log,
 		Tasks: map[string]func(context.Context, []byte) error{
 			// Idempotent: a second run finds nothing left to sign.
@@ -266,6 +270,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				n, err := cases.SignAllOverdue(ctx, 24*time.Hour)
 				if n > 0 {
 					log.Info("notes signed automatically", "count", n)
+				}
+				return err
+			},
+			// Idempotent: a task is posted once per plan, review date and counselor.
+			supportplan.TypeReviewReminder: func(ctx context.Context, _ []byte) error {
+				n, err := plans.RemindOverdue(ctx)
+				if n > 0 {
+					log.Info("support plan review tasks posted", "count", n)
 				}
 				return err
 			},
