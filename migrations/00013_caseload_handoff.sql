@@ -28,7 +28,6 @@ SET search_path = public, pg_temp AS $$
     AND coalesce((SELECT caseload_only FROM school_settings WHERE school_id = app_school_id()), false))
 $$;
 -- +goose StatementEnd
-CREATE POLICY case_file_counselors_definer ON case_file_counselors FOR SELECT TO CURRENT_USER USING (true);
 -- +goose StatementBegin
 CREATE FUNCTION case_file_assigned_to_me(p_school uuid, p_case_file uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp AS $$

@@ -41,6 +41,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -199,7 +200,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
 		Concerns: &concern.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
-		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring},
+		UI:           ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -238,6 +240,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sched := &jobs.Scheduler{Redis: rdb, Opt: redisOpt, Log: log, Entries: []jobs.Periodic{
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
+		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -265,6 +268,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	cases := &casefile.Service{DB: db, Cipher: ring}
+	plans := &supportplan.Service{DB: db, Cipher: ring}
 	w := &jobs.Worker{Redis: redisOpt, Log: log,
 		Tasks: map[string]func(context.Context, []byte) error{
 			// Idempotent: a second run finds nothing left to sign.
@@ -272,6 +276,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				n, err := cases.SignAllOverdue(ctx, 24*time.Hour)
 				if n > 0 {
 					log.Info("notes signed automatically", "count", n)
+				}
+				return err
+			},
+			// Idempotent: a task is posted once per plan, review date and counselor.
+			supportplan.TypeReviewReminder: func(ctx context.Context, _ []byte) error {
+				n, err := plans.RemindOverdue(ctx)
+				if n > 0 {
+					log.Info("support plan review tasks posted", "count", n)
 				}
 				return err
 			},

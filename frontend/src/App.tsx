@@ -25,6 +25,7 @@ const WarningList = lazy(() => import('./pages/WarningList'));
 const Inbox = lazy(() => import('./pages/Inbox'));
 const Concerns = lazy(() => import('./pages/Concerns'));
 const Intake = lazy(() => import('./pages/Intake'));
+const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -76,6 +77,7 @@ function Guarded() {
           <Route path="/inbox" element={<Allowed k="inbox"><Inbox /></Allowed>} />
           <Route path="/concerns" element={<Allowed k="concerns"><Concerns /></Allowed>} />
           <Route path="/intake" element={<Allowed k="intake"><Intake /></Allowed>} />
+          <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

@@ -41,8 +41,10 @@ var (
 	Channels     = []string{"walk_in", "scheduled", "phone", "online", "letter", "mailbox"}
 	Participants = []string{"student", "guardian", "teacher"}
 	Initiators   = []string{"self", "teacher", "guardian", "screening", "counselor"}
-	Categories   = []string{"learning", "interpersonal", "emotion", "family", "adolescence", "career", "self_harm_risk", "other"}
 )
+
+// Concern categories are no fixed list: each district manages its taxonomy (the table
+// concern_categories, see categories.go) and sessions are checked against it.
 
 // CaseFile is a student's case file.
 type CaseFile struct {
@@ -207,11 +209,8 @@ func (in *SessionInput) validate() error {
 	if !slices.Contains(Initiators, in.InitiatedBy) {
 		f = append(f, fault.Field("initiated_by", "invalid_value", "initiated_by must be one of "+strings.Join(Initiators, ", ")))
 	}
-	for _, c := range in.Categories {
-		if !slices.Contains(Categories, c) {
-			f = append(f, fault.Field("categories", "invalid_value", "unknown concern category"))
-			break
-		}
+	if len(in.Categories) > 20 {
+		f = append(f, fault.Field("categories", "too_long", "at most 20 categories"))
 	}
 	if in.DurationMinutes < 1 || in.DurationMinutes > 600 {
 		f = append(f, fault.Field("duration_minutes", "out_of_range", "1 to 600 minutes"))
@@ -290,6 +289,9 @@ func (s *Service) RecordSession(ctx context.Context, a scope.Actor, school, case
 		if c.Status == "archived" {
 			return fault.New(fault.Conflict, "an archived case file is read-only")
 		}
+		if err := checkCategories(ctx, tx, school, in.Categories); err != nil {
+			return err
+		}
 		fields := map[string][]byte{}
 		for purpose, text := range map[string]string{"session.summary": in.Summary, "session.next_steps": in.NextSteps,
 			"session.note": in.Note, "session.private_note": in.PrivateNote} {
@@ -304,6 +306,15 @@ func (s *Service) RecordSession(ctx context.Context, a scope.Actor, school, case
 		id := uuid.Must(uuid.NewV7())
 		if in.Categories == nil {
 			in.Categories = []string{}
+		}
+		var unique []string
+		for _, c := range in.Categories {
+			if !slices.Contains(unique, c) {
+				unique = append(unique, c)
+			}
+		}
+		if unique != nil {
+			in.Categories = unique
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO counseling_sessions (school_id, id, case_file_id, occurred_at, channel, participants,
 			initiated_by, categories, duration_minutes, summary, next_steps, note, private_note, private_note_author, created_by)

@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/testdb"
 )
@@ -49,6 +50,7 @@ type world struct {
 	logs     *bytes.Buffer
 	engine   *gin.Engine
 	cases    *casefile.Service
+	plans    *supportplan.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -127,10 +129,12 @@ func newWorld(t testing.TB) *world {
 		t.Fatal(err)
 	}
 	w.cases = &casefile.Service{DB: db.App, Cipher: ring}
+	w.plans = &supportplan.Service{DB: db.App, Cipher: ring}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
-		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
+		SupportPlans: w.plans,
+		Ready:        map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
 	t.Cleanup(w.srv.Close)
@@ -362,4 +366,17 @@ func (w *world) newSession(code string, caseFile uuid.UUID, signed bool) uuid.UU
 		}
 	}
 	return s.ID
+}
+
+// newPlan adds a support plan to a case file as the school's counselor; its goal holds
+// the school's canary.
+func (w *world) newPlan(code string, caseFile uuid.UUID) uuid.UUID {
+	w.t.Helper()
+	goals, actions, role, date := []string{"目标 " + canary(code)}, []string{"每周面谈一次"}, "班主任", time.Now().AddDate(0, 0, 7).Format("2006-01-02")
+	p, err := w.plans.Create(context.Background(), w.counselorActor(w.t, code), w.schools[code], caseFile,
+		supportplan.Input{Goals: &goals, Actions: &actions, ResponsibleRole: &role, ReviewDate: &date})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p.ID
 }

@@ -70,6 +70,11 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/districts/:districtId/memberships":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"DELETE /api/v1/districts/:districtId/memberships/:membershipId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"GET /api/v1/districts/:districtId/audit":                        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	// The concern taxonomy: managed by district administrators, read by counselors.
+	"GET /api/v1/districts/:districtId/concern-categories":         by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/concern-categories":        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"PATCH /api/v1/districts/:districtId/concern-categories/:code": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/concern-categories":             by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 
 	"GET /api/v1/schools/:schoolId/org-units":                by(dsOK, dsDen, dsDen, sOK, sOK, sOK, sOK),
 	"POST /api/v1/schools/:schoolId/org-units":               by(dsOK, dsDen, dsDen, sOK, sDen, sDen, sDen),
@@ -101,6 +106,12 @@ var matrix = map[string]map[string]cell{
 	// The warning list (tiers and dates, no notes): counselors and school leaders.
 	"GET /api/v1/schools/:schoolId/warning-list": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/case-files":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	// Support plans: the school's counselors only, like the rest of the case file.
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/support-plans":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/support-plans": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/support-plans/:planId":                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PATCH /api/v1/schools/:schoolId/support-plans/:planId":               by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/support-plans/:planId/reviews":        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 
 	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/handoff": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	// School settings (the caseload-only rule): leaders change them, counselors read them.
@@ -260,6 +271,12 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 			replace("unitId", t.grade)
 		}
 	}
+	if strings.Contains(path, ":planId") {
+		replace("planId", w.newPlan(t.code, t.caseFile))
+	}
+	if strings.Contains(path, ":code") {
+		path = strings.ReplaceAll(path, ":code", "emotion")
+	}
 	if strings.Contains(path, ":itemId") {
 		replace("itemId", w.victim("inbox_item", t))
 	}
@@ -333,6 +350,17 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/inquiries":
 		body = map[string]any{"requester_kind": "media", "requester": "某记者", "organisation": "某报社", "asked": "询问该生心理状况",
 			"refusal_reason": "未经监护人同意不得对外提供", "inquired_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}
+	case "POST /api/v1/districts/:districtId/concern-categories":
+		body = map[string]any{"code": fmt.Sprintf("mx_%d", n), "name_zh": "新类别", "name_en": "New category"}
+	case "PATCH /api/v1/districts/:districtId/concern-categories/:code":
+		body = map[string]any{"position": 30 + n%5}
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/support-plans":
+		body = map[string]any{"goals": []string{"按时到校"}, "actions": []string{"每周面谈"}, "responsible_role": "班主任",
+			"review_date": time.Now().AddDate(0, 0, 14).Format("2006-01-02")}
+	case "PATCH /api/v1/schools/:schoolId/support-plans/:planId":
+		body = map[string]any{"review_date": time.Now().AddDate(0, 0, 21).Format("2006-01-02")}
+	case "POST /api/v1/schools/:schoolId/support-plans/:planId/reviews":
+		body = map[string]any{"outcome": "有进步", "next_review_date": time.Now().AddDate(0, 0, 30).Format("2006-01-02")}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	}

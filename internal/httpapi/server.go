@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -52,6 +53,7 @@ type Server struct {
 	CaseFiles      *casefile.Service
 	Consents       *consent.Service
 	Disclosures    *disclosure.Service
+	SupportPlans   *supportplan.Service
 	Inbox          *inbox.Service
 	Concerns       *concern.Service
 	Audit          *audit.Service
@@ -108,6 +110,9 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/districts/:districtId/memberships", district, "memberships", "write", s.grantMembership},
 		{"DELETE", "/api/v1/districts/:districtId/memberships/:membershipId", district, "memberships", "write", s.revokeMembership},
 		{"GET", "/api/v1/districts/:districtId/audit", district, "audit", "read", s.listAudit},
+		{"GET", "/api/v1/districts/:districtId/concern-categories", district, "concern_categories", "read", s.listDistrictCategories},
+		{"POST", "/api/v1/districts/:districtId/concern-categories", district, "concern_categories", "write", s.createCategory},
+		{"PATCH", "/api/v1/districts/:districtId/concern-categories/:code", district, "concern_categories", "write", s.updateCategory},
 
 		{"GET", "/api/v1/schools/:schoolId/org-units", school, "org_units", "read", s.listOrgUnits},
 		{"POST", "/api/v1/schools/:schoolId/org-units", school, "org_units", "write", s.createOrgUnit},
@@ -146,6 +151,12 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/disclosures", school, "disclosures", "read", s.disclosureLog},
 		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/disclosures", school, "disclosures", "write", s.recordDisclosure},
 		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/inquiries", school, "disclosures", "write", s.recordInquiry},
+		{"GET", "/api/v1/schools/:schoolId/concern-categories", school, "concern_categories", "read", s.listSchoolCategories},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/support-plans", school, "case_files", "read", s.listSupportPlans},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/support-plans", school, "case_files", "write", s.createSupportPlan},
+		{"GET", "/api/v1/schools/:schoolId/support-plans/:planId", school, "case_files", "read", s.getSupportPlan},
+		{"PATCH", "/api/v1/schools/:schoolId/support-plans/:planId", school, "case_files", "write", s.updateSupportPlan},
+		{"POST", "/api/v1/schools/:schoolId/support-plans/:planId/reviews", school, "case_files", "write", s.reviewSupportPlan},
 
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},

@@ -13,6 +13,8 @@ import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { tierColor } from './WarningList';
 import Handoff from './casefile/Handoff';
 import ConsentTab from './casefile/Consent';
+import { useConcernCategories } from './casefile/categories';
+import SupportPlans from './casefile/SupportPlans';
 
 interface Entry {
   case_file_id: string;
@@ -44,7 +46,6 @@ interface Session {
 const channels = ['walk_in', 'scheduled', 'phone', 'online', 'letter', 'mailbox'];
 const participants = ['student', 'guardian', 'teacher'];
 const initiators = ['self', 'teacher', 'guardian', 'screening', 'counselor'];
-const categories = ['learning', 'interpersonal', 'emotion', 'family', 'adolescence', 'career', 'self_harm_risk', 'other'];
 const tiers = ['none', 'watch', 'elevated', 'high', 'crisis'];
 
 // CaseFiles is the counselor's archive catalogue (档案目录清单) with each file's sessions.
@@ -140,6 +141,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
   const toFields = useFieldErrors();
   const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
   const timeline = useQuery({ queryKey: ['timeline', id], queryFn: () => api<{ items: Session[] }>('GET', `${base}/case-files/${id}/timeline`) });
+  const categories = useConcernCategories(base);
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: ['timeline', id] });
     void qc.invalidateQueries({ queryKey: ['case-file', id] });
@@ -198,7 +200,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
               <Space wrap>
                 <strong>{dayjs(s.occurred_at).format('YYYY-MM-DD HH:mm')}</strong>
                 <Tag>{t(`caseFile.channelValue.${s.channel}`)}</Tag>
-                {s.categories.map((c) => <Tag key={c}>{t(`caseFile.categoryValue.${c}`)}</Tag>)}
+                {s.categories.map((c) => <Tag key={c}>{categories.name(c)}</Tag>)}
                 <span>{s.duration_minutes}′</span>
                 {s.note_signed_at ? <Tag icon={<LockOutlined />} color="green">{t('caseFile.signed')}</Tag> : <Tag>{t('caseFile.unsigned')}</Tag>}
               </Space>
@@ -225,7 +227,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
   );
   return (
     <>
-      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error} />
+      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error || categories.error} />
       {file.data && (
         <Space style={{ marginBottom: 16 }} wrap>
           <Typography.Title level={4} style={{ margin: 0 }}>{file.data.student_name}</Typography.Title>
@@ -239,6 +241,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
         data-testid="case-file-tabs"
         items={[
           { key: 'timeline', label: t('caseFile.tabTimeline'), children: timelinePanel },
+          { key: 'plans', label: <span data-testid="tab-plans">{t('plan.tab')}</span>, children: <SupportPlans base={base} id={id} /> },
           // Feature tabs live in ./casefile/, one component per file, each given base and id.
           { key: 'consent', label: <span data-testid="tab-consent">{t('consent.tab')}</span>, children: <ConsentTab base={base} id={id} /> },
         ]}
@@ -262,7 +265,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
             <Checkbox.Group options={participants.map((v) => ({ value: v, label: t(`caseFile.participantValue.${v}`) }))} />
           </Form.Item>
           <Form.Item name="categories" label={t('caseFile.categories')}>
-            <Select mode="multiple" options={categories.map((v) => ({ value: v, label: t(`caseFile.categoryValue.${v}`) }))} />
+            <Select data-testid="session-categories" mode="multiple" options={categories.active} />
           </Form.Item>
           <Form.Item name="summary" label={t('caseFile.summary')} rules={[{ required: true }]}><Input.TextArea rows={2} maxLength={20000} /></Form.Item>
           <Form.Item name="next_steps" label={t('caseFile.nextSteps')}><Input.TextArea rows={2} /></Form.Item>
