@@ -102,11 +102,25 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/warning-list": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/case-files":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 
+	// Case-file documents: the school's counselors only, like case files.
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/documents":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/documents/:documentId/content":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+
 	// The inbox: every school role has its own. The item of the test is counselor.s1's:
 	// anybody else's attempt finds nothing.
 	"GET /api/v1/schools/:schoolId/inbox":               by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
 	"POST /api/v1/schools/:schoolId/inbox/:itemId/read": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
 	"POST /api/v1/schools/:schoolId/inbox/:itemId/done": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
+}
+
+// uploadForms names the file and the other form fields of multipart routes (the
+// default is a roster CSV with no fields).
+var uploadForms = map[string]struct {
+	filename string
+	fields   []string
+}{
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents": {"来信扫描.png", []string{"kind", "letter", "title", "来信扫描"}},
 }
 
 // Public routes: no token, same answer for everybody.
@@ -222,6 +236,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":itemId") {
 		replace("itemId", w.victim("inbox_item", t))
 	}
+	if strings.Contains(path, ":documentId") {
+		replace("documentId", w.newDocument(t.code, t.caseFile))
+	}
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))
 	}
@@ -247,6 +264,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"status": "enrolled"}
 	case "POST /api/v1/schools/:schoolId/students/import":
 		upload = []byte(fmt.Sprintf("学号,姓名,性别,出生日期,年级,班级\nIM%d,导入生,女,2012-03-04,%s,%s\n", n, t.gradeName, t.homeroomName))
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents":
+		upload = pngFixture(true)
 	case "POST /api/v1/schools/:schoolId/case-files":
 		var free uuid.UUID
 		w.ownerQuery(func(tx pgx.Tx) {
@@ -360,7 +379,9 @@ func TestIsolationMatrix(t *testing.T) {
 					token = w.login(roleUser[role])
 				}
 				var res response
-				if upload != nil {
+				if form, ok := uploadForms[key]; ok && upload != nil {
+					res = w.upload(token, path, form.filename, upload, form.fields...)
+				} else if upload != nil {
 					res = w.upload(token, path, "roster.csv", upload)
 				} else {
 					res = w.do(token, method, path, body)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -47,6 +48,7 @@ type Server struct {
 	Tenants        *tenant.Service
 	Roster         *roster.Service
 	CaseFiles      *casefile.Service
+	Documents      *document.Service
 	Inbox          *inbox.Service
 	Audit          *audit.Service
 	Access         Authorizer
@@ -130,6 +132,10 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers", school, "case_files", "read", s.riskTierHistory},
 		{"GET", "/api/v1/schools/:schoolId/warning-list", school, "warning_list", "read", s.warningList},
 		{"GET", "/api/v1/schools/:schoolId/case-files", school, "case_files", "read", s.caseFileCatalogue},
+
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/documents", school, "documents", "read", s.listDocuments},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/documents", school, "documents", "write", s.uploadDocument},
+		{"GET", "/api/v1/schools/:schoolId/documents/:documentId/content", school, "documents", "read", s.downloadDocument},
 
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
