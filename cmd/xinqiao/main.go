@@ -191,10 +191,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	reg := metrics.New()
 	reg.WatchPool("app", a.db.Pool)
+	docs := &document.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log}
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
-		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
-		Documents: &document.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log},
+		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db}, Documents: docs,
 		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
