@@ -38,14 +38,22 @@ INSERT INTO casbin_rule (ptype, v0, v1, v2, v3) VALUES
   ('p', 'counselor', 'school:*', 'documents', 'read'),
   ('p', 'counselor', 'school:*', 'documents', 'write');
 
--- The orphan reconciliation job runs without a user: it asks this function which of the
--- object keys it found in the store have no row, and learns nothing else.
+-- The orphan reconciliation job runs without a user. It asks these functions which of the
+-- district buckets it found belong to this database, and which of the object keys it
+-- found there are document keys of this database's schools without a row — and learns
+-- nothing else. Keys of other deployments sharing the object store are never orphans.
 CREATE POLICY documents_definer ON documents FOR SELECT TO CURRENT_USER USING (true);
 -- +goose StatementBegin
-CREATE FUNCTION document_keys_unreferenced(p_keys text[]) RETURNS SETOF text
+CREATE FUNCTION document_known_districts(p_ids uuid[]) RETURNS SETOF uuid
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT k FROM unnest(p_keys) AS k WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.object_key = k)
+  SELECT id FROM districts WHERE id = ANY (p_ids)
+$$;
+CREATE FUNCTION document_keys_unreferenced(p_district uuid, p_keys text[]) RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT k FROM unnest(p_keys) AS k
+  WHERE EXISTS (SELECT 1 FROM schools s WHERE s.district_id = p_district AND s.id::text = split_part(k, '/', 1))
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.object_key = k)
 $$;
 -- +goose StatementEnd
-REVOKE ALL ON FUNCTION document_keys_unreferenced(text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION document_keys_unreferenced(text[]) TO xinqiao_app;
+REVOKE ALL ON FUNCTION document_known_districts(uuid[]), document_keys_unreferenced(uuid, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION document_known_districts(uuid[]), document_keys_unreferenced(uuid, text[]) TO xinqiao_app;

@@ -364,13 +364,28 @@ const OrphanAge = time.Hour
 
 var keyPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9a-f-]{36}/[0-9a-f-]{36}$`)
 
-// RemoveOrphans removes, in every district's bucket, the document objects last modified
-// before cutoff that have no row (left by a crash between writing the object and the
-// row). Objects whose keys are not document keys are left alone. One audit row per
+// RemoveOrphans removes, in the bucket of every district of this database, the document
+// objects of its schools last modified before cutoff that have no row (left by a crash
+// between writing the object and the row). Anything else is left alone: objects whose
+// keys are not document keys, and objects of districts or schools this database does not
+// know (another deployment sharing the store). One audit row per
 // school records how many were removed. It needs no user: a database function tells
 // which keys have no row, and nothing else. It returns how many objects it removed.
 func (s *Service) RemoveOrphans(ctx context.Context, cutoff time.Time) (int, error) {
-	districts, err := s.Store.Districts(ctx)
+	buckets, err := s.Store.Districts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// Only the districts of this database: other deployments may share the store.
+	var districts []uuid.UUID
+	err = s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM document_known_districts($1) AS id`, buckets)
+		if err != nil {
+			return database.MapError(err)
+		}
+		districts, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		return database.MapError(err)
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -389,7 +404,7 @@ func (s *Service) RemoveOrphans(ctx context.Context, cutoff time.Time) (int, err
 		for batch := range slices.Chunk(old, 1000) {
 			var orphans []string
 			err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-				rows, err := tx.Query(ctx, `SELECT k FROM document_keys_unreferenced($1) AS k`, batch)
+				rows, err := tx.Query(ctx, `SELECT k FROM document_keys_unreferenced($1, $2) AS k`, district, batch)
 				if err != nil {
 					return database.MapError(err)
 				}

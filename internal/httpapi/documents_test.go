@@ -429,7 +429,8 @@ func TestDocumentDatabaseFailureLeavesNoObject(t *testing.T) {
 
 // The reconciliation job removes objects without a row once they are old enough, and
 // nothing else: not a fresh orphan (an upload in flight), not a stored document, not an
-// object that is not a document.
+// object that is not a document, not another deployment's document (tests running in
+// parallel are such deployments: each has its own database and the same store).
 func TestDocumentOrphanReconciliation(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -445,8 +446,11 @@ func TestDocumentOrphanReconciliation(t *testing.T) {
 		}
 	}
 	oldOrphan, freshOrphan, foreign := keyOf(uuid.New()), keyOf(uuid.New()), "exports/2024.csv"
+	// A document key of a school this database does not know: another deployment's.
+	otherDeployment := uuid.NewString() + "/" + uuid.NewString() + "/" + uuid.NewString()
 	put(oldOrphan)
 	put(foreign)
+	put(otherDeployment)
 	time.Sleep(1500 * time.Millisecond)
 	cutoff := time.Now().Add(-500 * time.Millisecond)
 	put(freshOrphan)
@@ -463,7 +467,7 @@ func TestDocumentOrphanReconciliation(t *testing.T) {
 	for _, k := range w.objects(own.district, "") {
 		left[k] = true
 	}
-	if left[oldOrphan] || !left[freshOrphan] || !left[keyOf(kept)] || !left[foreign] {
+	if left[oldOrphan] || !left[freshOrphan] || !left[keyOf(kept)] || !left[foreign] || !left[otherDeployment] {
 		t.Fatalf("after reconciliation: %v", left)
 	}
 	if got := w.auditCount("documents.orphans_removed", "allowed"); got != before+1 {
