@@ -33,6 +33,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
+	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -195,13 +196,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	reg := metrics.New()
 	reg.WatchPool("app", a.db.Pool)
+	docs := &document.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log}
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
 		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
 		Concerns: &concern.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
-		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring},
-		UI:           ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
+		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -241,6 +243,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
+		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -269,6 +272,11 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	cases := &casefile.Service{DB: db, Cipher: ring}
 	plans := &supportplan.Service{DB: db, Cipher: ring}
+	store, err := blob.Open(cfg.S3Endpoint, cfg.S3AccessKey, cfg.S3SecretKey, cfg.S3Bucket, cfg.S3UseTLS)
+	if err != nil {
+		return err
+	}
+	docs := &document.Service{DB: db, Cipher: ring, Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log}
 	w := &jobs.Worker{Redis: redisOpt, Log: log,
 		Tasks: map[string]func(context.Context, []byte) error{
 			// Idempotent: a second run finds nothing left to sign.
@@ -284,6 +292,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				n, err := plans.RemindOverdue(ctx)
 				if n > 0 {
 					log.Info("support plan review tasks posted", "count", n)
+				}
+				return err
+			},
+			// Idempotent: removes objects older than an hour that have no row.
+			document.TypeReconcile: func(ctx context.Context, _ []byte) error {
+				n, err := docs.RemoveOrphans(ctx, time.Now().Add(-document.OrphanAge))
+				if n > 0 {
+					log.Info("orphan document objects removed", "count", n)
 				}
 				return err
 			},

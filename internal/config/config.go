@@ -27,6 +27,7 @@ type Config struct {
 	S3SecretKey        string        // secret
 	S3Bucket           string        //
 	S3UseTLS           bool          //
+	DocumentMaxBytes   int64         // size cap of an uploaded document
 	OTLPEndpoint       string        // traces go here when set
 	MasterKey          string        // secret: current master key, id:base64
 	MasterKeyPrevious  string        // secret: retired master keys
@@ -59,6 +60,7 @@ var Vars = []Var{
 	{"XINQIAO_S3_SECRET_KEY", "xinqiao-local-secret", "S3 secret key", true},
 	{"XINQIAO_S3_BUCKET", "xinqiao", "bucket for documents (created if missing)", false},
 	{"XINQIAO_S3_USE_TLS", "false", "use HTTPS to reach S3", false},
+	{"XINQIAO_DOCUMENT_MAX_BYTES", "20971520", "size cap of an uploaded case-file document in bytes (20 MiB)", false},
 	{"XINQIAO_OTLP_ENDPOINT", "", "OTLP/HTTP trace collector host:port; tracing is off when empty", false},
 	{"XINQIAO_MASTER_KEY", "local:eGlucWlhby1sb2NhbC1kZXZlbG9wbWVudC1rZXkhISE=", "master key id:base64(32 bytes) wrapping each school's data keys (encryption at rest)", true},
 	{"XINQIAO_MASTER_KEY_PREVIOUS", "", "retired master keys (id:base64, comma-separated) kept until `xinqiao keys rotate` has run", true},
@@ -113,6 +115,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.S3UseTLS, err = strconv.ParseBool(get("XINQIAO_S3_USE_TLS")); err != nil {
 		errs = append(errs, fmt.Errorf("XINQIAO_S3_USE_TLS must be true or false"))
 	}
+	if c.DocumentMaxBytes, err = strconv.ParseInt(get("XINQIAO_DOCUMENT_MAX_BYTES"), 10, 64); err != nil || c.DocumentMaxBytes < 1 || c.DocumentMaxBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("XINQIAO_DOCUMENT_MAX_BYTES must be an integer in 1..1073741824"))
+	}
 	if c.SecureCookies, err = strconv.ParseBool(get("XINQIAO_SECURE_COOKIES")); err != nil {
 		errs = append(errs, fmt.Errorf("XINQIAO_SECURE_COOKIES must be true or false"))
 	}
@@ -162,6 +167,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("s3_bucket", c.S3Bucket),
 		slog.String("master_key", mask(c.MasterKey)),
 		slog.Bool("s3_use_tls", c.S3UseTLS),
+		slog.Int64("document_max_bytes", c.DocumentMaxBytes),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("session_ttl", c.SessionTTL),
 	)

@@ -19,6 +19,7 @@ func TestLoad(t *testing.T) {
 		{"defaults work for the local stack", nil, ""},
 		{"bad env", map[string]string{"XINQIAO_ENV": "staging"}, "XINQIAO_ENV"},
 		{"bad pool size", map[string]string{"XINQIAO_DB_MAX_CONNS": "zero"}, "XINQIAO_DB_MAX_CONNS"},
+		{"bad document cap", map[string]string{"XINQIAO_DOCUMENT_MAX_BYTES": "0"}, "XINQIAO_DOCUMENT_MAX_BYTES"},
 		{"bad ttl", map[string]string{"XINQIAO_SESSION_TTL": "5s"}, "XINQIAO_SESSION_TTL"},
 		{"production refuses local secrets", map[string]string{"XINQIAO_ENV": "production"}, "XINQIAO_DATABASE_URL must be set in production"},
 		{"production with secrets", map[string]string{

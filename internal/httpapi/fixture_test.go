@@ -22,11 +22,14 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/access"
 	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
+	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
+	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -51,6 +54,8 @@ type world struct {
 	engine   *gin.Engine
 	cases    *casefile.Service
 	plans    *supportplan.Service
+	docs     *document.Service
+	store    *blob.Store
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -130,15 +135,42 @@ func newWorld(t testing.TB) *world {
 	}
 	w.cases = &casefile.Service{DB: db.App, Cipher: ring}
 	w.plans = &supportplan.Service{DB: db.App, Cipher: ring}
+	w.store = testStore(t)
+	t.Cleanup(func() {
+		for _, d := range []uuid.UUID{w.district, w.foreignDistrict} {
+			if err := w.store.RemoveDistrict(context.Background(), d); err != nil {
+				t.Errorf("remove test bucket: %v", err)
+			}
+		}
+	})
+	w.docs = &document.Service{DB: db.App, Cipher: ring, Store: w.store, MaxBytes: testDocumentCap, Log: log}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
-		SupportPlans: w.plans,
-		Ready:        map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
+		SupportPlans: w.plans, Documents: w.docs,
+		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
 	t.Cleanup(w.srv.Close)
 	return w
+}
+
+// testDocumentCap is the document size cap of the test API (XINQIAO_DOCUMENT_MAX_BYTES).
+const testDocumentCap = 1 << 20
+
+// testStore connects to the local MinIO with the XINQIAO_S3_* settings; test buckets
+// are named xqtest-<district id> and removed when the test ends.
+func testStore(t testing.TB) *blob.Store {
+	t.Helper()
+	cfg, err := config.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := blob.Open(cfg.S3Endpoint, cfg.S3AccessKey, cfg.S3SecretKey, "xqtest", cfg.S3UseTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // ownerQuery runs fn as the superuser, who bypasses row-level security: tests use it to

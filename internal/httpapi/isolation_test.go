@@ -125,6 +125,11 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/disclosures":                by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/inquiries":                  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 
+	// Case-file documents: the school's counselors only, like case files.
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/documents":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/documents/:documentId/content":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+
 	// The inbox: every school role has its own. The item of the test is counselor.s1's:
 	// anybody else's attempt finds nothing.
 	"GET /api/v1/schools/:schoolId/inbox":               by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
@@ -138,6 +143,15 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/intake":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/intake/:concernId/accept": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/intake/:concernId/close":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+}
+
+// uploadForms names the file and the other form fields of multipart routes (the
+// default is a roster CSV with no fields).
+var uploadForms = map[string]struct {
+	filename string
+	fields   []string
+}{
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents": {"来信扫描.png", []string{"kind", "letter", "title", "来信扫描"}},
 }
 
 // Public routes: no token, same answer for everybody.
@@ -286,6 +300,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":consentId") {
 		replace("consentId", w.victim("consent", t))
 	}
+	if strings.Contains(path, ":documentId") {
+		replace("documentId", w.newDocument(t.code, t.caseFile))
+	}
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))
 	}
@@ -311,6 +328,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"status": "enrolled"}
 	case "POST /api/v1/schools/:schoolId/students/import":
 		upload = []byte(fmt.Sprintf("学号,姓名,性别,出生日期,年级,班级\nIM%d,导入生,女,2012-03-04,%s,%s\n", n, t.gradeName, t.homeroomName))
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents":
+		upload = pngFixture(true)
 	case "POST /api/v1/schools/:schoolId/case-files":
 		var free uuid.UUID
 		w.ownerQuery(func(tx pgx.Tx) {
@@ -456,7 +475,9 @@ func TestIsolationMatrix(t *testing.T) {
 					token = w.login(roleUser[role])
 				}
 				var res response
-				if upload != nil {
+				if form, ok := uploadForms[key]; ok && upload != nil {
+					res = w.upload(token, path, form.filename, upload, form.fields...)
+				} else if upload != nil {
 					res = w.upload(token, path, "roster.csv", upload)
 				} else {
 					res = w.do(token, method, path, body)

@@ -28,6 +28,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/consent"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
+	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -54,6 +55,7 @@ type Server struct {
 	Consents       *consent.Service
 	Disclosures    *disclosure.Service
 	SupportPlans   *supportplan.Service
+	Documents      *document.Service
 	Inbox          *inbox.Service
 	Concerns       *concern.Service
 	Audit          *audit.Service
@@ -157,6 +159,10 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/support-plans/:planId", school, "case_files", "read", s.getSupportPlan},
 		{"PATCH", "/api/v1/schools/:schoolId/support-plans/:planId", school, "case_files", "write", s.updateSupportPlan},
 		{"POST", "/api/v1/schools/:schoolId/support-plans/:planId/reviews", school, "case_files", "write", s.reviewSupportPlan},
+
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/documents", school, "documents", "read", s.listDocuments},
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/documents", school, "documents", "write", s.uploadDocument},
+		{"GET", "/api/v1/schools/:schoolId/documents/:documentId/content", school, "documents", "read", s.downloadDocument},
 
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},

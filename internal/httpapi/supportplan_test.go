@@ -14,7 +14,6 @@ import (
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 )
 
-
 func TestSupportPlanValidation(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -15,6 +15,7 @@ import Handoff from './casefile/Handoff';
 import ConsentTab from './casefile/Consent';
 import { useConcernCategories } from './casefile/categories';
 import SupportPlans from './casefile/SupportPlans';
+import Documents from './casefile/Documents';
 
 interface Entry {
   case_file_id: string;
@@ -244,6 +245,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
           { key: 'plans', label: <span data-testid="tab-plans">{t('plan.tab')}</span>, children: <SupportPlans base={base} id={id} /> },
           // Feature tabs live in ./casefile/, one component per file, each given base and id.
           { key: 'consent', label: <span data-testid="tab-consent">{t('consent.tab')}</span>, children: <ConsentTab base={base} id={id} /> },
+          { key: 'documents', label: t('documents.tab'), children: <Documents base={base} id={id} /> },
         ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}
