@@ -24,6 +24,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/demo"
+	"github.com/xinqiao/xinqiao/internal/emergency"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -38,14 +39,15 @@ import (
 // world is a running API over a fresh database holding two seeded districts: the demo
 // district (schools s1, s2, s3) and a foreign one ("d2").
 type world struct {
-	t        testing.TB
-	db       *testdb.DB
-	srv      *httptest.Server
-	enforcer *access.Enforcer
-	identity *identity.Service
-	logs     *bytes.Buffer
-	engine   *gin.Engine
-	cases    *casefile.Service
+	t         testing.TB
+	db        *testdb.DB
+	srv       *httptest.Server
+	enforcer  *access.Enforcer
+	identity  *identity.Service
+	logs      *bytes.Buffer
+	engine    *gin.Engine
+	cases     *casefile.Service
+	emergency *emergency.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -124,8 +126,10 @@ func newWorld(t testing.TB) *world {
 		t.Fatal(err)
 	}
 	w.cases = &casefile.Service{DB: db.App, Cipher: ring}
+	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
-		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
+		Emergency: w.emergency,
+		Ready:     map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
 	t.Cleanup(w.srv.Close)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/emergency"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -48,6 +49,7 @@ type Server struct {
 	Roster         *roster.Service
 	CaseFiles      *casefile.Service
 	Inbox          *inbox.Service
+	Emergency      *emergency.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -134,6 +136,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/done", school, "inbox", "write", s.completeInboxItem},
+
+		// Emergency access (break-glass): leaders and district supervisors request and read;
+		// counselors see the grants on their files; district admins review.
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access", school, "emergency_access", "write", s.openEmergencyAccess},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access", school, "case_files", "read", s.caseFileEmergencyGrants},
+		{"GET", "/api/v1/schools/:schoolId/emergency-access", school, "emergency_access", "read", s.myEmergencyGrants},
+		{"GET", "/api/v1/schools/:schoolId/emergency-access/:grantId/case-file", school, "emergency_access", "read", s.readUnderEmergencyAccess},
+		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
+		{"POST", "/api/v1/districts/:districtId/emergency-reviews/:grantId", district, "emergency_reviews", "write", s.closeEmergencyReview},
 	}
 }
 
