@@ -23,6 +23,7 @@ const Audit = lazy(() => import('./pages/Audit'));
 const CaseFiles = lazy(() => import('./pages/CaseFiles'));
 const WarningList = lazy(() => import('./pages/WarningList'));
 const Inbox = lazy(() => import('./pages/Inbox'));
+const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -72,6 +73,7 @@ function Guarded() {
           <Route path="/case-files" element={<Allowed k="caseFiles"><CaseFiles /></Allowed>} />
           <Route path="/warning-list" element={<Allowed k="warningList"><WarningList /></Allowed>} />
           <Route path="/inbox" element={<Allowed k="inbox"><Inbox /></Allowed>} />
+          <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

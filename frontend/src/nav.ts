@@ -1,18 +1,18 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'emergencyReviews';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
-  caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox',
+  caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', emergencyReviews: '/emergency-reviews',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'audit'];
+      return ['home', 'schools', 'users', 'emergencyReviews', 'audit'];
     case 'school_leader':
       return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':

@@ -34,6 +34,9 @@ const MaxDuration = 60 * time.Minute
 // KindOpened is the inbox kind posted to the file's counselors.
 const KindOpened = "emergency_access_opened"
 
+// chinaTime is the time zone of the expiry shown in the counselors' notice.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
 // Verdicts of a review.
 var Verdicts = []string{"justified", "not_justified"}
 
@@ -189,7 +192,8 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, caseFile uuid
 		for _, c := range counselors {
 			if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c, Kind: KindOpened, CaseFileID: &caseFile,
 				Subject: "emergency_grant", SubjectID: &id, DedupeKey: "emergency_grant:" + id.String(),
-				Params: map[string]string{"role": role, "expires_at": g.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
+				Params: map[string]string{"role": role, "expires_at": g.ExpiresAt.UTC().Format(time.RFC3339),
+					"until": g.ExpiresAt.In(chinaTime).Format("2006-01-02 15:04")}}); err != nil {
 				return err
 			}
 		}

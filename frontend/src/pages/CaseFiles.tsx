@@ -11,6 +11,7 @@ import { useSession } from '../session';
 import { useCursorList } from '../components/useCursorList';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { tierColor } from './WarningList';
+import EmergencyGrants from './casefile/EmergencyGrants';
 
 interface Entry {
   case_file_id: string;
@@ -236,6 +237,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
         items={[
           { key: 'timeline', label: t('caseFile.tabTimeline'), children: timelinePanel },
           // Feature tabs live in ./casefile/, one component per file, each given base and id.
+          { key: 'emergency', label: t('emergency.tab'), children: <EmergencyGrants base={base} id={id} /> },
         ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}

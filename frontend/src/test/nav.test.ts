@@ -5,7 +5,7 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'audit']],
+    ['district_admin', ['home', 'schools', 'users', 'emergencyReviews', 'audit']],
     ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
     ['counselor', ['home', 'inbox', 'caseFiles', 'warningList', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'students']],
