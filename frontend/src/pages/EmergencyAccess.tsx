@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Alert, Descriptions, Drawer, Empty, Form, Input, Modal, Space, Tag, Timeline, Typography } from 'antd';
+import { Alert, type ButtonProps, Descriptions, Drawer, Empty, Form, Input, Modal, Space, Tag, Timeline, Typography } from 'antd';
 import { WarningOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { useMutation, useQuery } from '@tanstack/react-query';
@@ -74,7 +74,7 @@ export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGr
       open={!!caseFileId}
       title={t('emergency.requestTitle', { name: student ?? '' })}
       okText={t('emergency.confirm')}
-      okButtonProps={{ danger: true, 'data-testid': 'emergency-submit' } as object}
+      okButtonProps={{ danger: true, 'data-testid': 'emergency-submit' } as ButtonProps}
       confirmLoading={request.isPending}
       onOk={() => form.submit()}
       onCancel={() => {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { App, Button, Card, Form, Input, Modal, Radio, Segmented, Table, Tag, Typography } from 'antd';
+import { App, Button, type ButtonProps, Card, Form, Input, Modal, Radio, Segmented, Table, Tag, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -93,7 +93,7 @@ export default function EmergencyReviews() {
         ]}
       />
       <Modal open={!!closing} title={t('emergency.close')} onCancel={() => { setClosing(null); close.reset(); }} onOk={() => form.submit()}
-        okButtonProps={{ 'data-testid': 'review-submit' } as object} confirmLoading={close.isPending} destroyOnHidden>
+        okButtonProps={{ 'data-testid': 'review-submit' } as ButtonProps} confirmLoading={close.isPending} destroyOnHidden>
         {closing && (
           <Typography.Paragraph type="secondary">
             {closing.school_name} · {closing.grantee_name} · {time(closing.granted_at)}
