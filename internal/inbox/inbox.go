@@ -9,10 +9,12 @@ package inbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
@@ -50,13 +52,24 @@ func Post(ctx context.Context, tx pgx.Tx, n Notice) (bool, error) {
 	if n.DedupeKey != "" {
 		key = &n.DedupeKey
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO inbox_items (school_id, id, user_id, kind, is_task, case_file_id, subject_type, subject_id, params, dedupe_key, due_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (school_id, user_id, dedupe_key) DO NOTHING`,
-		n.School, uuid.Must(uuid.NewV7()), n.User, n.Kind, n.Task, n.CaseFileID, n.Subject, n.SubjectID, params, key, n.DueAt)
+	// Row-level security hides other users' items from the poster, so ON CONFLICT (which
+	// must see the conflicting row) cannot be used: a savepoint absorbs the duplicate.
+	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return false, database.MapError(err)
 	}
-	return tag.RowsAffected() == 1, nil
+	_, err = sp.Exec(ctx, `INSERT INTO inbox_items (school_id, id, user_id, kind, is_task, case_file_id, subject_type, subject_id, params, dedupe_key, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		n.School, uuid.Must(uuid.NewV7()), n.User, n.Kind, n.Task, n.CaseFileID, n.Subject, n.SubjectID, params, key, n.DueAt)
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "23505" && key != nil {
+		return false, database.MapError(sp.Rollback(ctx))
+	}
+	if err != nil {
+		_ = sp.Rollback(ctx)
+		return false, database.MapError(err)
+	}
+	return true, database.MapError(sp.Commit(ctx))
 }
 
 // Item is one notification or task as its addressee sees it.
