@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
 	"github.com/xinqiao/xinqiao/internal/document"
+	"github.com/xinqiao/xinqiao/internal/emergency"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -203,7 +204,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Concerns: &concern.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
-		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
+		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

@@ -26,6 +26,7 @@ const Inbox = lazy(() => import('./pages/Inbox'));
 const Concerns = lazy(() => import('./pages/Concerns'));
 const Intake = lazy(() => import('./pages/Intake'));
 const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
+const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -78,6 +79,7 @@ function Guarded() {
           <Route path="/concerns" element={<Allowed k="concerns"><Concerns /></Allowed>} />
           <Route path="/intake" element={<Allowed k="intake"><Intake /></Allowed>} />
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
+          <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

@@ -30,6 +30,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
 	"github.com/xinqiao/xinqiao/internal/document"
+	"github.com/xinqiao/xinqiao/internal/emergency"
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -45,17 +46,18 @@ import (
 // world is a running API over a fresh database holding two seeded districts: the demo
 // district (schools s1, s2, s3) and a foreign one ("d2").
 type world struct {
-	t        testing.TB
-	db       *testdb.DB
-	srv      *httptest.Server
-	enforcer *access.Enforcer
-	identity *identity.Service
-	logs     *bytes.Buffer
-	engine   *gin.Engine
-	cases    *casefile.Service
-	plans    *supportplan.Service
-	docs     *document.Service
-	store    *blob.Store
+	t         testing.TB
+	db        *testdb.DB
+	srv       *httptest.Server
+	enforcer  *access.Enforcer
+	identity  *identity.Service
+	logs      *bytes.Buffer
+	engine    *gin.Engine
+	cases     *casefile.Service
+	plans     *supportplan.Service
+	docs      *document.Service
+	store     *blob.Store
+	emergency *emergency.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -144,10 +146,11 @@ func newWorld(t testing.TB) *world {
 		}
 	})
 	w.docs = &document.Service{DB: db.App, Cipher: ring, Store: w.store, MaxBytes: testDocumentCap, Log: log}
+	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
-		SupportPlans: w.plans, Documents: w.docs,
+		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

@@ -51,6 +51,7 @@ var (
 	sNF   = cell{nf, nf, nf}
 	dsOK  = cell{ok, ok, nf}   // a district role reaching schools of its district
 	dsDen = cell{den, den, nf} // ... without the permission
+	dsNF  = cell{nf, nf, nf}   // ... with the permission, but the row is not theirs
 	all   = cell{ok, na, na}
 )
 
@@ -143,6 +144,20 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/intake":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/intake/:concernId/accept": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/intake/:concernId/close":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+
+	// Emergency access: school leaders (their school) and district supervisors (schools of
+	// their district) request it; nobody else may. Reading goes through the grant: the
+	// grant of the test belongs to the target school's leader, so a supervisor — allowed
+	// the route — finds nothing (404), and everybody else is refused the route (403).
+	// Without a grant there is nothing to read: the case-file routes above stay 403 for
+	// leaders and supervisors. Counselors list the grants on their files; district
+	// administrators review.
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access": by(dsDen, dsOK, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/emergency-access":                         by(dsDen, dsOK, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/emergency-access/:grantId/case-file":      by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/districts/:districtId/emergency-reviews":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -303,6 +318,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":documentId") {
 		replace("documentId", w.newDocument(t.code, t.caseFile))
 	}
+	if strings.Contains(path, ":grantId") {
+		replace("grantId", w.leaderGrant(t))
+	}
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))
 	}
@@ -380,6 +398,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"review_date": time.Now().AddDate(0, 0, 21).Format("2006-01-02")}
 	case "POST /api/v1/schools/:schoolId/support-plans/:planId/reviews":
 		body = map[string]any{"outcome": "有进步", "next_review_date": time.Now().AddDate(0, 0, 30).Format("2006-01-02")}
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access":
+		body = map[string]any{"reason": "学生失联，需要立即了解风险情况", "password": "xinqiao-demo"}
+	case "POST /api/v1/districts/:districtId/emergency-reviews/:grantId":
+		body = map[string]any{"verdict": "justified", "comment": "情况紧急，理由充分"}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	}

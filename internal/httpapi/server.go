@@ -29,6 +29,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/consent"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
 	"github.com/xinqiao/xinqiao/internal/document"
+	"github.com/xinqiao/xinqiao/internal/emergency"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -58,6 +59,7 @@ type Server struct {
 	Documents      *document.Service
 	Inbox          *inbox.Service
 	Concerns       *concern.Service
+	Emergency      *emergency.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -173,6 +175,14 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/intake", school, "intake", "read", s.intakeQueue},
 		{"POST", "/api/v1/schools/:schoolId/intake/:concernId/accept", school, "intake", "write", s.acceptConcern},
 		{"POST", "/api/v1/schools/:schoolId/intake/:concernId/close", school, "intake", "write", s.closeConcern},
+		// Emergency access (break-glass): leaders and district supervisors request and read;
+		// counselors see the grants on their files; district admins review.
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access", school, "emergency_access", "write", s.openEmergencyAccess},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access", school, "case_files", "read", s.caseFileEmergencyGrants},
+		{"GET", "/api/v1/schools/:schoolId/emergency-access", school, "emergency_access", "read", s.myEmergencyGrants},
+		{"GET", "/api/v1/schools/:schoolId/emergency-access/:grantId/case-file", school, "emergency_access", "read", s.readUnderEmergencyAccess},
+		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
+		{"POST", "/api/v1/districts/:districtId/emergency-reviews/:grantId", district, "emergency_reviews", "write", s.closeEmergencyReview},
 	}
 }
 

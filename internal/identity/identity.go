@@ -177,6 +177,12 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP, userA
 }
 
 func (s *Service) loginFailed(ctx context.Context, actor scope.Actor, userKey, ipKey, reason string, answer error) error {
+	return s.failed(ctx, actor, "auth.login", userKey, ipKey, reason, answer)
+}
+
+// failed counts a failed password check against the user's and the address's throttle
+// and audits it as action, in its own transaction; it returns answer.
+func (s *Service) failed(ctx context.Context, actor scope.Actor, action, userKey, ipKey, reason string, answer error) error {
 	t := s.Throttle
 	err := s.DB.InTx(ctx, actor, func(tx pgx.Tx) error {
 		for _, k := range []struct {
@@ -199,7 +205,7 @@ func (s *Service) loginFailed(ctx context.Context, actor scope.Actor, userKey, i
 		if actor.UserID != uuid.Nil {
 			objectID = actor.UserID.String()
 		}
-		return audit.Record(ctx, tx, actor, audit.Entry{Action: "auth.login", ObjectType: "user", ObjectID: objectID, Outcome: audit.Denied, Reason: reason})
+		return audit.Record(ctx, tx, actor, audit.Entry{Action: action, ObjectType: "user", ObjectID: objectID, Outcome: audit.Denied, Reason: reason})
 	})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import ConsentTab from './casefile/Consent';
 import { useConcernCategories } from './casefile/categories';
 import SupportPlans from './casefile/SupportPlans';
 import Documents from './casefile/Documents';
+import EmergencyGrants from './casefile/EmergencyGrants';
 
 interface Entry {
   case_file_id: string;
@@ -246,6 +247,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
           // Feature tabs live in ./casefile/, one component per file, each given base and id.
           { key: 'consent', label: <span data-testid="tab-consent">{t('consent.tab')}</span>, children: <ConsentTab base={base} id={id} /> },
           { key: 'documents', label: t('documents.tab'), children: <Documents base={base} id={id} /> },
+          { key: 'emergency', label: t('emergency.tab'), children: <EmergencyGrants base={base} id={id} /> },
         ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}

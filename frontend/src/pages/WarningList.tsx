@@ -1,9 +1,12 @@
-import { Card, Table, Tag } from 'antd';
+import { useState } from 'react';
+import { Button, Card, Table, Tag } from 'antd';
+import { AlertOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import { useSession } from '../session';
 import ProblemAlert from '../components/ProblemAlert';
+import { EmergencyAccessDialog, EmergencyDrawer, type EmergencyGrant } from './EmergencyAccess';
 
 export interface Warning {
   case_file_id: string;
@@ -19,11 +22,16 @@ export interface Warning {
 export const tierColor: Record<string, string> = { none: 'default', watch: 'blue', elevated: 'gold', high: 'orange', crisis: 'red' };
 
 // WarningList: students at tier watch or above, highest first, then longest without
-// contact. Counselors and school leaders; no notes, no reasons.
+// contact. Counselors and school leaders; no notes, no reasons. A leader may open one
+// file by emergency access (紧急查阅): audited, notified and reviewed.
 export default function WarningList() {
   const { t } = useTranslation();
   const { current } = useSession();
   const school = current?.school_id;
+  const base = `/api/v1/schools/${school}`;
+  const leader = current?.role === 'school_leader';
+  const [asking, setAsking] = useState<Warning | null>(null);
+  const [grant, setGrant] = useState<EmergencyGrant | null>(null);
   const list = useQuery({
     queryKey: ['warning-list', school],
     enabled: !!school,
@@ -49,8 +57,26 @@ export default function WarningList() {
             dataIndex: 'days_since_contact',
             render: (d: number | null) => (d === null ? t('caseFile.never') : t('caseFile.days', { count: d })),
           },
+          ...(leader
+            ? [{
+                title: t('common.actions'),
+                key: 'emergency',
+                render: (_: unknown, w: Warning) => (
+                  <Button data-testid="emergency-open" size="small" danger icon={<AlertOutlined />} onClick={() => setAsking(w)}>
+                    {t('emergency.action')}
+                  </Button>
+                ),
+              }]
+            : []),
         ]}
       />
+      {leader && (
+        <>
+          <EmergencyAccessDialog base={base} caseFileId={asking?.case_file_id ?? null} student={asking?.student_name}
+            onClose={() => setAsking(null)} onGranted={(g) => { setAsking(null); setGrant(g); }} />
+          <EmergencyDrawer base={base} grant={grant} onClose={() => setGrant(null)} />
+        </>
+      )}
     </Card>
   );
 }

@@ -117,6 +117,42 @@ describe('App', () => {
   });
 });
 
+describe('emergency access review', () => {
+  it('gives district admins the review queue, where an open grant is closed with a verdict', { timeout: 30000 }, async () => {
+    const admin: Me = {
+      user: { id: 'a1', username: 'district.admin', display_name: '区管理员', district_id: 'd1' },
+      memberships: [{ id: 'm9', scope_type: 'district', district_id: 'd1', district_name: '示范区', school_id: null, school_name: null, role: 'district_admin', homeroom_id: null }],
+    };
+    const review = {
+      id: 'g1', school_id: 's1', case_file_id: 'c1', grantee_id: 'u1', grantee_name: '王校长', grantee_role: 'school_leader',
+      granted_at: '2026-01-01T10:00:00Z', expires_at: '2026-01-01T11:00:00Z', ended_at: null, active: false, read_count: 2,
+      last_read_at: null, verdict: null, reviewed_at: null, school_name: '示范区第一中学', reason: '学生失联', reviewed_by: null,
+      reviewer_name: null, review_comment: null,
+    };
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url === '/api/v1/me') return json(200, admin);
+      if (url === '/api/v1/districts/d1/emergency-reviews/g1' && init?.method === 'POST') return json(200, { ...review, verdict: 'justified' });
+      if (url === '/api/v1/districts/d1/emergency-reviews') return json(200, { items: [review] });
+      return json(200, { items: [], next_cursor: null });
+    });
+    vi.stubGlobal('fetch', fetch);
+    render(<App />);
+    const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
+    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '学校管理', '用户与授权', '紧急查阅审查', '审计日志']);
+    await act(async () => {
+      fireEvent.click(within(nav).getByText('紧急查阅审查'));
+    });
+    expect((await screen.findByTestId('review-reason', {}, { timeout: 10000 })).textContent).toBe('学生失联');
+    fireEvent.click(screen.getByTestId('review-close'));
+    fireEvent.click(await screen.findByText('理由充分', {}, { timeout: 10000 }));
+    fireEvent.change(screen.getByTestId('review-comment'), { target: { value: '情况属实' } });
+    fireEvent.click(screen.getByTestId('review-submit'));
+    await waitFor(() => expect(fetch.mock.calls.some(([u, i]) => u === '/api/v1/districts/d1/emergency-reviews/g1' && (i as RequestInit)?.method === 'POST')).toBe(true), { timeout: 10000 });
+    const call = fetch.mock.calls.find(([u, i]) => u === '/api/v1/districts/d1/emergency-reviews/g1' && (i as RequestInit)?.method === 'POST')!;
+    expect(JSON.parse((call[1] as RequestInit).body as string)).toEqual({ verdict: 'justified', comment: '情况属实' });
+  });
+});
+
 describe('query retries', () => {
   it('never retries client errors and retries server errors twice', () => {
     expect(shouldRetry(0, new ApiError(404, { title: 'x' }))).toBe(false);

@@ -1,0 +1,296 @@
+// Package emergency owns emergency access to a case file (紧急查阅, break-glass). A
+// school leader, or a district supervisor of the school's district, may open one case
+// file outside their rights by giving a reason and re-entering their password. The grant
+// lasts at most 60 minutes and is read-only; every read is audited with the grant's id;
+// the file's counselors are notified in their inbox; and each grant waits in a review
+// queue until a district administrator closes it with a verdict.
+//
+// What a grantee may read is decided by row-level security at every query (the database
+// function case_file_emergency checks expires_at > now()), so a grant that expires stops
+// working in the middle of a login session. Private process notes are never returned.
+package emergency
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/database"
+	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/scope"
+)
+
+// MaxDuration is the longest an emergency grant lasts.
+const MaxDuration = 60 * time.Minute
+
+// KindOpened is the inbox kind posted to the file's counselors.
+const KindOpened = "emergency_access_opened"
+
+// chinaTime is the time zone of the expiry shown in the counselors' notice.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// Verdicts of a review.
+var Verdicts = []string{"justified", "not_justified"}
+
+// Cipher encrypts free text with the school's data key (keyring.Keyring implements it).
+type Cipher interface {
+	Encrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
+	Decrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, ciphertext []byte) ([]byte, error)
+}
+
+// Passwords checks the signed-in actor's password again (identity.Service implements it,
+// with the login throttle and auditing of failures).
+type Passwords interface {
+	Reauthenticate(ctx context.Context, a scope.Actor, password string) error
+}
+
+// Reader reads a whole case file in the caller's transaction (casefile.Service).
+type Reader interface {
+	ReadSnapshot(ctx context.Context, tx pgx.Tx, a scope.Actor, school, id uuid.UUID) (casefile.Snapshot, error)
+}
+
+// Service is the emergency-access domain service.
+type Service struct {
+	DB        *database.DB
+	Cipher    Cipher
+	Passwords Passwords
+	CaseFiles Reader
+	// Duration of a grant; zero means MaxDuration. Only tests set it shorter; it can
+	// never be longer (the database refuses it too).
+	Duration time.Duration
+}
+
+func (s *Service) duration() time.Duration {
+	if s.Duration <= 0 || s.Duration > MaxDuration {
+		return MaxDuration
+	}
+	return s.Duration
+}
+
+// Grant is an emergency grant as its grantee and the file's counselors see it: who,
+// when, until when, how often it was used and whether it was reviewed — never the reason.
+type Grant struct {
+	ID          uuid.UUID  `json:"id"`
+	SchoolID    uuid.UUID  `json:"school_id"`
+	CaseFileID  uuid.UUID  `json:"case_file_id"`
+	GranteeID   uuid.UUID  `json:"grantee_id"`
+	GranteeName string     `json:"grantee_name"`
+	GranteeRole string     `json:"grantee_role"`
+	GrantedAt   time.Time  `json:"granted_at"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	EndedAt     *time.Time `json:"ended_at"`
+	Active      bool       `json:"active"`
+	ReadCount   int        `json:"read_count"`
+	LastReadAt  *time.Time `json:"last_read_at"`
+	Verdict     *string    `json:"verdict"`
+	ReviewedAt  *time.Time `json:"reviewed_at"`
+}
+
+const grantColumns = `g.id, g.school_id, g.case_file_id, g.grantee_id, g.grantee_name, g.grantee_role, g.granted_at, g.expires_at,
+	g.ended_at, (g.ended_at IS NULL AND g.expires_at > now()), g.read_count, g.last_read_at, g.verdict, g.reviewed_at`
+
+func (g *Grant) targets() []any {
+	return []any{&g.ID, &g.SchoolID, &g.CaseFileID, &g.GranteeID, &g.GranteeName, &g.GranteeRole, &g.GrantedAt, &g.ExpiresAt,
+		&g.EndedAt, &g.Active, &g.ReadCount, &g.LastReadAt, &g.Verdict, &g.ReviewedAt}
+}
+
+func scanGrant(r pgx.CollectableRow) (Grant, error) {
+	var g Grant
+	return g, r.Scan(g.targets()...)
+}
+
+// Request is the input of an emergency access request.
+type Request struct {
+	Reason   string `json:"reason"`
+	Password string `json:"password"`
+}
+
+func (r *Request) validate() error {
+	r.Reason = strings.TrimSpace(r.Reason)
+	var f []fault.FieldError
+	if r.Reason == "" {
+		f = append(f, fault.Field("reason", "required", "a reason is required"))
+	} else if utf8.RuneCountInString(r.Reason) > 1000 {
+		f = append(f, fault.Field("reason", "too_long", "at most 1,000 characters"))
+	}
+	if r.Password == "" {
+		f = append(f, fault.Field("password", "required", "re-enter your password"))
+	}
+	if len(f) > 0 {
+		return fault.Validation(f...)
+	}
+	return nil
+}
+
+// granteeRole is the role an emergency grant is given to in the actor's scope: a
+// school's leader in the school, a supervisor in a school of their district.
+func granteeRole(a scope.Actor) (string, bool) {
+	switch {
+	case a.Kind == scope.School && slices.Contains(a.Roles, "school_leader"):
+		return "school_leader", true
+	case a.Kind == scope.District && slices.Contains(a.Roles, "district_supervisor"):
+		return "district_supervisor", true
+	}
+	return "", false
+}
+
+// Open grants the actor emergency access to a case file of school after checking the
+// reason and the password. The file's counselors are told in their inbox (role and
+// expiry, never the reason). A wrong password is refused (403), counted by the login
+// throttle and audited; nothing is granted.
+func (s *Service) Open(ctx context.Context, a scope.Actor, school, caseFile uuid.UUID, in Request) (Grant, error) {
+	if err := in.validate(); err != nil {
+		return Grant{}, err
+	}
+	role, ok := granteeRole(a)
+	if !ok {
+		return Grant{}, fault.New(fault.Forbidden, "only a school leader or a district supervisor may use emergency access")
+	}
+	if err := s.Passwords.Reauthenticate(ctx, a, in.Password); err != nil {
+		return Grant{}, err
+	}
+	var g Grant
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		var name string
+		if err := tx.QueryRow(ctx, `SELECT display_name FROM users WHERE id = $1`, a.UserID).Scan(&name); err != nil {
+			return database.MapError(err)
+		}
+		reason, err := s.Cipher.Encrypt(ctx, tx, school, "emergency.reason", []byte(in.Reason))
+		if err != nil {
+			return err
+		}
+		id := uuid.Must(uuid.NewV7())
+		_, err = tx.Exec(ctx, `INSERT INTO emergency_grants (school_id, id, case_file_id, grantee_id, grantee_role, grantee_name, reason, granted_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now() + $8 * interval '1 millisecond')`,
+			school, id, caseFile, a.UserID, role, name, reason, s.duration().Milliseconds())
+		if err != nil {
+			if fault.KindOf(database.MapError(err)) == fault.Invalid { // no such case file in this school
+				return fault.New(fault.NotFound, "not found")
+			}
+			return database.MapError(err)
+		}
+		if g, err = getGrant(ctx, tx, school, id); err != nil {
+			return err
+		}
+		// The counselors of the file: readable now through the grant itself.
+		rows, err := tx.Query(ctx, `SELECT user_id FROM case_file_counselors WHERE school_id = $1 AND case_file_id = $2`, school, caseFile)
+		if err != nil {
+			return database.MapError(err)
+		}
+		counselors, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return database.MapError(err)
+		}
+		for _, c := range counselors {
+			if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c, Kind: KindOpened, CaseFileID: &caseFile,
+				Subject: "emergency_grant", SubjectID: &id, DedupeKey: "emergency_grant:" + id.String(),
+				Params: map[string]string{"role": role, "expires_at": g.ExpiresAt.UTC().Format(time.RFC3339),
+					"until": g.ExpiresAt.In(chinaTime).Format("2006-01-02 15:04")}}); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.emergency_grant", ObjectType: "case_file", ObjectID: caseFile.String(),
+			Reason: "emergency grant " + id.String() + " until " + g.ExpiresAt.UTC().Format(time.RFC3339)})
+	})
+	return g, err
+}
+
+func getGrant(ctx context.Context, tx pgx.Tx, school, id uuid.UUID) (Grant, error) {
+	var g Grant
+	err := tx.QueryRow(ctx, `SELECT `+grantColumns+` FROM emergency_grants g WHERE g.school_id = $1 AND g.id = $2`, school, id).Scan(g.targets()...)
+	return g, database.MapError(err)
+}
+
+// Reading is a case file read under an emergency grant.
+type Reading struct {
+	Grant Grant `json:"grant"`
+	casefile.Snapshot
+}
+
+// ErrExpired answers a read under a grant that has expired (or ended).
+var ErrExpired = fault.New(fault.Forbidden, "the emergency access has expired")
+
+// Read returns the case file of one of the actor's grants: the file, its timeline and its
+// tier history, never private notes. Each read is audited with the grant's id. Once the
+// grant has expired the read is refused (403, audited) — and the rows policies would
+// hide the file anyway. Another user's grant, or none, is not found.
+func (s *Service) Read(ctx context.Context, a scope.Actor, school, grant uuid.UUID) (Reading, error) {
+	var out Reading
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		var active bool
+		if err := tx.QueryRow(ctx, `SELECT emergency_grant_use($1, $2)`, school, grant).Scan(&active); err != nil {
+			return database.MapError(err)
+		}
+		g, err := getGrant(ctx, tx, school, grant)
+		if err != nil || g.GranteeID != a.UserID {
+			return fault.New(fault.NotFound, "not found")
+		}
+		if !active {
+			return ErrExpired
+		}
+		out.Grant = g
+		if out.Snapshot, err = s.CaseFiles.ReadSnapshot(ctx, tx, a, school, g.CaseFileID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.emergency_read", ObjectType: "case_file", ObjectID: g.CaseFileID.String(),
+			Reason: "emergency grant " + grant.String()})
+	})
+	if err == ErrExpired {
+		if aerr := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+			return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.emergency_read", ObjectType: "emergency_grant", ObjectID: grant.String(),
+				Outcome: audit.Denied, Reason: "the emergency grant has expired"})
+		}); aerr != nil {
+			return Reading{}, aerr
+		}
+	}
+	return out, err
+}
+
+// Mine lists the actor's own grants in school, newest first.
+func (s *Service) Mine(ctx context.Context, a scope.Actor, school uuid.UUID) ([]Grant, error) {
+	return s.list(ctx, a, school, `g.grantee_id = $2`, a.UserID)
+}
+
+// OnCaseFile lists the grants on a case file, newest first, for its counselors: who
+// opened it, when and until when. A file the actor cannot read is not found.
+func (s *Service) OnCaseFile(ctx context.Context, a scope.Actor, school, caseFile uuid.UUID) ([]Grant, error) {
+	return s.list(ctx, a, school, `g.case_file_id = $2`, caseFile, func(ctx context.Context, tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM case_files WHERE school_id = $1 AND id = $2`, school, caseFile).Scan(&n); err != nil {
+			return database.MapError(err)
+		}
+		if n == 0 {
+			return fault.New(fault.NotFound, "not found")
+		}
+		return nil
+	})
+}
+
+func (s *Service) list(ctx context.Context, a scope.Actor, school uuid.UUID, where string, arg uuid.UUID, checks ...func(context.Context, pgx.Tx) error) ([]Grant, error) {
+	out := []Grant{}
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		for _, check := range checks {
+			if err := check(ctx, tx); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, `SELECT `+grantColumns+` FROM emergency_grants g WHERE g.school_id = $1 AND `+where+`
+			ORDER BY g.granted_at DESC, g.id DESC LIMIT 500`, school, arg)
+		if err != nil {
+			return database.MapError(err)
+		}
+		if out, err = pgx.CollectRows(rows, scanGrant); err != nil {
+			return database.MapError(err)
+		}
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "emergency_access.list", ObjectType: "emergency_grant", ObjectID: arg.String()})
+	})
+	return out, err
+}
