@@ -83,7 +83,7 @@ GRANT DELETE ON case_file_counselors TO xinqiao_app;
 ALTER TABLE case_files ADD COLUMN archived_at timestamptz;
 ALTER TABLE case_files ADD COLUMN archive_reason text CHECK (archive_reason IN ('graduated', 'transferred', 'closed'));
 CREATE INDEX case_files_archived ON case_files (archived_at) WHERE archived_at IS NOT NULL;
-CREATE POLICY case_files_definer ON case_files TO CURRENT_USER USING (true);
+CREATE POLICY case_files_archiver ON case_files FOR UPDATE TO CURRENT_USER USING (true);
 -- +goose StatementBegin
 CREATE FUNCTION students_archive_case_file() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp AS $$

@@ -41,6 +41,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
@@ -205,6 +206,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
 		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
+		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
@@ -245,6 +247,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
+		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 	}}
 	schedDone := make(chan struct{})
@@ -294,6 +297,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				n, err := plans.RemindOverdue(ctx)
 				if n > 0 {
 					log.Info("support plan review tasks posted", "count", n)
+				}
+				return err
+			},
+			// Idempotent: destroyed files are gone; their objects are removed until confirmed.
+			retention.TypeDestroy: func(ctx context.Context, _ []byte) error {
+				rep, err := (&retention.Service{DB: db, Objects: store, Log: log}).DestroyExpired(ctx, 500)
+				if rep.Destroyed > 0 || rep.ObjectsRemoved > 0 {
+					log.Info("case files destroyed after their retention period", "files", rep.Destroyed, "objects", rep.ObjectsRemoved)
 				}
 				return err
 			},

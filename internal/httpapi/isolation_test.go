@@ -71,6 +71,9 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/districts/:districtId/memberships":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"DELETE /api/v1/districts/:districtId/memberships/:membershipId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"GET /api/v1/districts/:districtId/audit":                        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/retention":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/retention":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/destructions":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	// The concern taxonomy: managed by district administrators, read by counselors.
 	"GET /api/v1/districts/:districtId/concern-categories":         by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/concern-categories":        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
@@ -371,6 +374,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 			"reason": "交接测试"}
 	case "PUT /api/v1/schools/:schoolId/settings":
 		body = map[string]any{"caseload_only": false}
+	case "PUT /api/v1/districts/:districtId/retention":
+		body = map[string]any{"retention_years": 10}
 	case "POST /api/v1/schools/:schoolId/concerns":
 		body = map[string]any{"student_id": t.student, "urgency": "soon", "observation": "上课经常走神，情绪低落"}
 	case "POST /api/v1/schools/:schoolId/intake/:concernId/close":

@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
@@ -60,6 +61,7 @@ type Server struct {
 	Inbox          *inbox.Service
 	Concerns       *concern.Service
 	Emergency      *emergency.Service
+	Retention      *retention.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -114,6 +116,9 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/districts/:districtId/memberships", district, "memberships", "write", s.grantMembership},
 		{"DELETE", "/api/v1/districts/:districtId/memberships/:membershipId", district, "memberships", "write", s.revokeMembership},
 		{"GET", "/api/v1/districts/:districtId/audit", district, "audit", "read", s.listAudit},
+		{"GET", "/api/v1/districts/:districtId/retention", district, "retention", "read", s.getRetention},
+		{"PUT", "/api/v1/districts/:districtId/retention", district, "retention", "write", s.setRetention},
+		{"GET", "/api/v1/districts/:districtId/destructions", district, "retention", "read", s.listDestructions},
 		{"GET", "/api/v1/districts/:districtId/concern-categories", district, "concern_categories", "read", s.listDistrictCategories},
 		{"POST", "/api/v1/districts/:districtId/concern-categories", district, "concern_categories", "write", s.createCategory},
 		{"PATCH", "/api/v1/districts/:districtId/concern-categories/:code", district, "concern_categories", "write", s.updateCategory},

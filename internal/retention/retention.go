@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,19 +57,15 @@ func (s *Service) SetPolicy(ctx context.Context, a scope.Actor, district uuid.UU
 	}
 	var p Policy
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `UPDATE districts SET retention_years = $2 WHERE id = $1 RETURNING retention_years`, district, in.RetentionYears).Scan(&p.RetentionYears)
+		err := tx.QueryRow(ctx, `UPDATE districts SET retention_years = $2 WHERE id = $1 RETURNING retention_years`, district, in.RetentionYears).
+			Scan(&p.RetentionYears)
 		if err != nil {
 			return database.MapError(err)
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "retention.update", ObjectType: "district", ObjectID: district.String(),
-			Reason: "retention_years " + itoa(in.RetentionYears)})
+			Reason: "retention_years " + strconv.Itoa(in.RetentionYears)})
 	})
 	return p, err
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // Destruction is the record of a destroyed case file: what kinds of entries and how many.
@@ -87,7 +84,8 @@ type Destruction struct {
 func (s *Service) Destructions(ctx context.Context, a scope.Actor, district uuid.UUID) ([]Destruction, error) {
 	var out []Destruction
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT d.school_id, sc.name, d.case_file_id, d.archived_at, d.destroyed_at, d.counts, cardinality(d.object_keys), d.objects_removed_at
+		rows, err := tx.Query(ctx, `SELECT d.school_id, sc.name, d.case_file_id, d.archived_at, d.destroyed_at, d.counts,
+			cardinality(d.object_keys), d.objects_removed_at
 			FROM case_file_destructions d JOIN schools sc ON sc.id = d.school_id
 			WHERE d.district_id = $1 ORDER BY d.destroyed_at DESC LIMIT 500`, district)
 		if err != nil {
