@@ -625,3 +625,41 @@ func (s *Service) Handoff(ctx context.Context, a scope.Actor, school, id uuid.UU
 	})
 	return c, err
 }
+
+// Event is one entry of a case file's timeline: what kind, when, by whom, and a short
+// code (a channel, a tier change, a consent scope ...). Free text is never in it; each
+// kind's own route returns its content.
+type Event struct {
+	Kind      string     `json:"kind"`
+	ID        uuid.UUID  `json:"id"`
+	At        time.Time  `json:"at"`
+	ActorID   *uuid.UUID `json:"actor_id"`
+	ActorName string     `json:"actor_name"`
+	Code      *string    `json:"code"`
+}
+
+// Events returns every entry of the case file in time order (sessions, tier changes,
+// hand-offs, concerns, documents, consents, disclosures, refused inquiries, support
+// plans and reviews, emergency access), as far as the reader's policies allow; audited.
+func (s *Service) Events(ctx context.Context, a scope.Actor, school, caseFile uuid.UUID) ([]Event, error) {
+	var out []Event
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		if _, err := s.get(ctx, tx, school, caseFile); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT e.kind, e.id, e.at, e.actor_id, coalesce(u.display_name, ''), e.code
+			FROM case_file_events e LEFT JOIN users u ON u.id = e.actor_id
+			WHERE e.school_id = $1 AND e.case_file_id = $2 ORDER BY e.at, e.id LIMIT 5000`, school, caseFile)
+		if err != nil {
+			return database.MapError(err)
+		}
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
+			var e Event
+			return e, r.Scan(&e.Kind, &e.ID, &e.At, &e.ActorID, &e.ActorName, &e.Code)
+		}); err != nil {
+			return database.MapError(err)
+		}
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.events", ObjectType: "case_file", ObjectID: caseFile.String()})
+	})
+	return out, err
+}

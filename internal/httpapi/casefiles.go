@@ -195,3 +195,12 @@ func (s *Server) updateSchoolSettings(cl *call) error {
 	res, err := s.Tenants.UpdateSchoolSettings(cl, cl.Actor, cl.School, in)
 	return respond(cl, http.StatusOK, res, err)
 }
+
+func (s *Server) caseFileEvents(cl *call) error {
+	id, err := cl.pathID("caseFileId")
+	if err != nil {
+		return err
+	}
+	res, err := s.CaseFiles.Events(cl, cl.Actor, cl.School, id)
+	return respond(cl, http.StatusOK, itemsResponse[casefile.Event]{Items: res}, err)
+}

@@ -100,6 +100,7 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/schools/:schoolId/case-files":                       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/case-files/:caseFileId":            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"PATCH /api/v1/schools/:schoolId/case-files/:caseFileId":          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/events":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/timeline":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/sessions":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"PUT /api/v1/schools/:schoolId/sessions/:sessionId/note":          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),

@@ -142,6 +142,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId", school, "case_files", "read", s.getCaseFile},
 		{"PATCH", "/api/v1/schools/:schoolId/case-files/:caseFileId", school, "case_files", "write", s.setCaseFileStatus},
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/timeline", school, "case_files", "read", s.caseFileTimeline},
+		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/events", school, "case_files", "read", s.caseFileEvents},
 		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/sessions", school, "case_files", "write", s.recordSession},
 		{"PUT", "/api/v1/schools/:schoolId/sessions/:sessionId/note", school, "case_files", "write", s.setSessionNote},
 		{"POST", "/api/v1/schools/:schoolId/sessions/:sessionId/sign", school, "case_files", "write", s.signSession},
