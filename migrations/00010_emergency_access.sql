@@ -104,7 +104,8 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT EXISTS (SELECT 1 FROM u)
 $$;
 -- +goose StatementEnd
-CREATE POLICY case_files_definer ON case_files FOR SELECT TO CURRENT_USER USING (true);
+-- student_emergency() reads case_files as the owner (named apart from other features' definer policies).
+CREATE POLICY case_files_emergency_definer ON case_files FOR SELECT TO CURRENT_USER USING (true);
 REVOKE ALL ON FUNCTION case_file_emergency(uuid, uuid), student_emergency(uuid, uuid), emergency_grant_use(uuid, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION case_file_emergency(uuid, uuid), student_emergency(uuid, uuid), emergency_grant_use(uuid, uuid) TO xinqiao_app;
 
