@@ -29,7 +29,7 @@ interface Entry {
   last_contact_at: string | null;
 }
 
-interface Session {
+export interface Session {
   id: string;
   occurred_at: string;
   channel: string;
@@ -43,6 +43,21 @@ interface Session {
   note_signed_at: string | null;
   private_note?: string;
   addenda: { id: string; body: string; created_at: string }[];
+}
+
+export interface CaseFileEvent {
+  kind: string;
+  id: string;
+  at: string;
+  actor_name: string;
+  code: string | null;
+}
+
+// mergeTimeline puts the sessions (in full) and every other entry in time order.
+export function mergeTimeline(sessions: Session[], events: CaseFileEvent[]): (Session | CaseFileEvent)[] {
+  const others = events.filter((e) => e.kind !== 'session');
+  const at = (x: Session | CaseFileEvent) => ('kind' in x ? x.at : x.occurred_at);
+  return [...sessions, ...others].sort((a, b) => dayjs(at(a)).valueOf() - dayjs(at(b)).valueOf());
 }
 
 const channels = ['walk_in', 'scheduled', 'phone', 'online', 'letter', 'mailbox'];
@@ -144,6 +159,9 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
   const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
   const timeline = useQuery({ queryKey: ['timeline', id], queryFn: () => api<{ items: Session[] }>('GET', `${base}/case-files/${id}/timeline`) });
   const categories = useConcernCategories(base);
+  // Every other kind of entry (tier changes, documents, consents, plans ...) joins the
+  // sessions in time order; the sessions themselves are shown in full.
+  const events = useQuery({ queryKey: ['timeline', id, 'events'], queryFn: () => api<{ items: CaseFileEvent[] }>('GET', `${base}/case-files/${id}/events`) });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: ['timeline', id] });
     void qc.invalidateQueries({ queryKey: ['case-file', id] });
@@ -177,25 +195,22 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
     },
     onError: (e) => tierForm.setFields(toFields(e)),
   });
-  const timelinePanel = (
-    <>
-      <Card size="small" title={t('caseFile.changeTier')} style={{ marginBottom: 16 }}>
-        <Form form={tierForm} layout="inline" onFinish={(v) => setTier.mutate(v)}>
-          <Form.Item name="tier" rules={[{ required: true }]}>
-            <Select style={{ width: 120 }} options={tiers.map((v) => ({ value: v, label: t(`caseFile.tierValue.${v}`) }))} />
-          </Form.Item>
-          <Form.Item name="reason" rules={[{ required: true }]}>
-            <Input placeholder={t('caseFile.reason')} style={{ width: 280 }} />
-          </Form.Item>
-          <Button htmlType="submit" loading={setTier.isPending}>{t('caseFile.saveShort')}</Button>
-        </Form>
-      </Card>
-      <Button data-testid="session-new" type="primary" icon={<PlusOutlined />} onClick={() => setRecording(true)} style={{ marginBottom: 16 }}>
-        {t('caseFile.newSession')}
-      </Button>
-      {timeline.data && timeline.data.items.length === 0 && <Typography.Paragraph type="secondary">{t('caseFile.empty')}</Typography.Paragraph>}
-      <Timeline
-        items={(timeline.data?.items ?? []).map((s) => ({
+  const eventItem = (s: CaseFileEvent) => ({
+          color: 'gray',
+          children: (
+            <div data-testid="event-item" data-kind={s.kind}>
+              <Space wrap>
+                <strong>{dayjs(s.at).format('YYYY-MM-DD HH:mm')}</strong>
+                <Tag>{t(`events.kind.${s.kind}`)}</Tag>
+                {s.code && <span>{s.kind === 'risk_tier'
+                  ? s.code.split('>').map((v) => t(`caseFile.tierValue.${v}`)).join(' → ')
+                  : t(`events.code.${s.code}`, { defaultValue: s.code })}</span>}
+                {s.actor_name && <Typography.Text type="secondary">{s.actor_name}</Typography.Text>}
+              </Space>
+            </div>
+          ),
+  });
+  const sessionItem = (s: Session) => ({
           color: s.note_signed_at ? 'green' : 'blue',
           children: (
             <div data-testid="session-item">
@@ -223,7 +238,26 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
               )}
             </div>
           ),
-        }))}
+  });
+  const timelinePanel = (
+    <>
+      <Card size="small" title={t('caseFile.changeTier')} style={{ marginBottom: 16 }}>
+        <Form form={tierForm} layout="inline" onFinish={(v) => setTier.mutate(v)}>
+          <Form.Item name="tier" rules={[{ required: true }]}>
+            <Select style={{ width: 120 }} options={tiers.map((v) => ({ value: v, label: t(`caseFile.tierValue.${v}`) }))} />
+          </Form.Item>
+          <Form.Item name="reason" rules={[{ required: true }]}>
+            <Input placeholder={t('caseFile.reason')} style={{ width: 280 }} />
+          </Form.Item>
+          <Button htmlType="submit" loading={setTier.isPending}>{t('caseFile.saveShort')}</Button>
+        </Form>
+      </Card>
+      <Button data-testid="session-new" type="primary" icon={<PlusOutlined />} onClick={() => setRecording(true)} style={{ marginBottom: 16 }}>
+        {t('caseFile.newSession')}
+      </Button>
+      {timeline.data && timeline.data.items.length === 0 && <Typography.Paragraph type="secondary">{t('caseFile.empty')}</Typography.Paragraph>}
+      <Timeline
+        items={mergeTimeline(timeline.data?.items ?? [], events.data?.items ?? []).map((x) => ('kind' in x ? eventItem(x) : sessionItem(x)))}
       />
     </>
   );
