@@ -27,6 +27,7 @@ const Concerns = lazy(() => import('./pages/Concerns'));
 const Intake = lazy(() => import('./pages/Intake'));
 const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
+const Retention = lazy(() => import('./pages/Retention'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -79,6 +80,7 @@ function Guarded() {
           <Route path="/concerns" element={<Allowed k="concerns"><Concerns /></Allowed>} />
           <Route path="/intake" element={<Allowed k="intake"><Intake /></Allowed>} />
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
+          <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

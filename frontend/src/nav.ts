@@ -1,19 +1,19 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
-  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews',
+  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'audit'];
+      return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
     case 'school_leader':
       return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':
