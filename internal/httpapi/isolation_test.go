@@ -78,7 +78,7 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/districts/:districtId/concern-categories":         by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/concern-categories":        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"PATCH /api/v1/districts/:districtId/concern-categories/:code": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/schools/:schoolId/concern-categories":             by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/concern-categories":             by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 
 	"GET /api/v1/schools/:schoolId/org-units":                by(dsOK, dsDen, dsDen, sOK, sOK, sOK, sOK),
 	"POST /api/v1/schools/:schoolId/org-units":               by(dsOK, dsDen, dsDen, sOK, sDen, sDen, sDen),

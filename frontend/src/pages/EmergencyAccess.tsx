@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { api, isStatus } from '../api/client';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { tierColor } from './WarningList';
+import { useConcernCategories } from './casefile/categories';
 
 export interface EmergencyGrant {
   id: string;
@@ -102,6 +103,7 @@ export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGr
 // expiry. Once the grant has expired (or the server refuses), it says so and shows
 // nothing of the file any more.
 export function EmergencyDrawer({ base, grant, onClose }: { base: string; grant: EmergencyGrant | null; onClose: () => void }) {
+  const categories = useConcernCategories(base);
   const { t } = useTranslation();
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -158,7 +160,7 @@ export function EmergencyDrawer({ base, grant, onClose }: { base: string; grant:
                   <Space wrap>
                     <strong>{dayjs(s.occurred_at).format('YYYY-MM-DD HH:mm')}</strong>
                     <Tag>{t(`caseFile.channelValue.${s.channel}`)}</Tag>
-                    {s.categories.map((c) => <Tag key={c}>{t(`caseFile.categoryValue.${c}`)}</Tag>)}
+                    {s.categories.map((c) => <Tag key={c}>{categories.name(c)}</Tag>)}
                     <span>{s.duration_minutes}′</span>
                   </Space>
                   <Typography.Paragraph style={{ marginTop: 8, marginBottom: 4 }}>{s.summary}</Typography.Paragraph>
