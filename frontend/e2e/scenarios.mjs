@@ -25,6 +25,26 @@ export async function loggedIn(page, username) {
   if (await refused.isVisible()) throw new Error(`login as ${username} failed: ${await refused.innerText()}`);
 }
 
+// openCaseFile opens a case file in the counselor's catalogue: the first one listed once
+// the list has loaded, or a new one for the first student when there is none.
+export async function openCaseFile(page) {
+  await page.getByTestId('nav-caseFiles').click();
+  const table = page.getByTestId('case-files-table');
+  await table.waitFor();
+  await page.waitForLoadState('networkidle');
+  await table.locator('.ant-spin-spinning').waitFor({ state: 'detached' });
+  const rows = table.locator('tbody tr.ant-table-row');
+  if ((await rows.count()) > 0) {
+    await rows.first().click();
+  } else {
+    await page.getByTestId('case-open').click();
+    const modal = page.locator('.ant-modal:visible');
+    await modal.locator('tbody tr.ant-table-row').first().waitFor();
+    await modal.locator('tbody tr.ant-table-row').first().getByText('建立档案').click();
+  }
+  await page.getByTestId('case-file-tabs').waitFor();
+}
+
 export function check(cond, message) {
   if (!cond) throw new Error(message);
 }

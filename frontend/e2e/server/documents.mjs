@@ -1,25 +1,12 @@
 // Case-file documents (资料) on the real server: a counselor uploads a scan to a case file,
 // sees it listed and downloads it through the API.
 import fs from 'node:fs';
-import { check, choose, fixture, loggedIn, stamp } from '../scenarios.mjs';
+import { check, choose, fixture, loggedIn, openCaseFile, stamp } from '../scenarios.mjs';
 
 export const scenarios = [
   ['counselor-document-upload-download', async (page) => {
     await loggedIn(page, 'counselor.s1');
-    await page.getByTestId('nav-caseFiles').click();
-    const table = page.getByTestId('case-files-table');
-    await table.waitFor();
-    // Open an existing case file, or open one for the first student when there is none.
-    await table.locator('tbody tr.ant-table-row, tbody tr.ant-table-placeholder').first().waitFor();
-    const rows = table.locator('tbody tr.ant-table-row');
-    if ((await rows.count()) > 0) {
-      await rows.first().click();
-    } else {
-      await page.getByTestId('case-open').click();
-      const modal = page.locator('.ant-modal:visible');
-      await modal.locator('tbody tr').first().waitFor();
-      await modal.locator('tbody tr').first().getByText('建立档案').click();
-    }
+    await openCaseFile(page);
     const drawer = page.locator('.ant-drawer:visible');
     await drawer.getByRole('tab', { name: '资料' }).click();
     const title = `家长知情同意书 ${stamp}`;

@@ -1,23 +1,11 @@
 // Support plans (一生一策): a counselor opens a case file, creates a plan with a review
 // date and records a review; the session form offers the district's concern categories.
-import { check, loggedIn, stamp } from '../scenarios.mjs';
+import { check, loggedIn, openCaseFile, stamp } from '../scenarios.mjs';
 
 export const scenarios = [
   ['counselor-support-plan', async (page) => {
     await loggedIn(page, 'counselor.s1');
-    await page.getByTestId('nav-caseFiles').click();
-    const table = page.getByTestId('case-files-table');
-    await table.locator('tbody tr.ant-table-row, tbody tr.ant-table-placeholder').first().waitFor();
-    const rows = table.locator('tbody tr.ant-table-row');
-    if ((await rows.count()) > 0) {
-      await rows.first().click();
-    } else {
-      await page.getByTestId('case-open').click();
-      const modal = page.locator('.ant-modal:visible');
-      await modal.locator('tbody tr.ant-table-row').first().waitFor();
-      await modal.locator('tbody tr.ant-table-row').first().getByText('建立档案').click();
-    }
-    await page.getByTestId('case-file-tabs').waitFor();
+    await openCaseFile(page);
     await page.getByTestId('tab-plans').click();
     await page.getByTestId('plan-new').click();
     const goal = `端到端目标：每周到校五天 ${stamp}`;
