@@ -294,3 +294,27 @@ func (s *Service) list(ctx context.Context, a scope.Actor, school uuid.UUID, whe
 	})
 	return out, err
 }
+
+// End ends the actor's own active grant before it expires; reading stops at once. A grant
+// already ended or expired is a conflict; another user's grant is not found.
+func (s *Service) End(ctx context.Context, a scope.Actor, school, grant uuid.UUID) (Grant, error) {
+	var out Grant
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		g, err := getGrant(ctx, tx, school, grant)
+		if err != nil || g.GranteeID != a.UserID {
+			return fault.New(fault.NotFound, "not found")
+		}
+		var ended bool
+		if err := tx.QueryRow(ctx, `SELECT emergency_grant_end($1, $2)`, school, grant).Scan(&ended); err != nil {
+			return database.MapError(err)
+		}
+		if !ended {
+			return fault.New(fault.Conflict, "the emergency access has already ended")
+		}
+		if out, err = getGrant(ctx, tx, school, grant); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.emergency_end", ObjectType: "emergency_grant", ObjectID: grant.String()})
+	})
+	return out, err
+}

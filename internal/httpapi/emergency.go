@@ -67,3 +67,12 @@ func (s *Server) closeEmergencyReview(cl *call) error {
 	res, err := s.Emergency.Close(cl, cl.Actor, cl.District, id, in)
 	return respond(cl, http.StatusOK, res, err)
 }
+
+func (s *Server) endEmergencyAccess(cl *call) error {
+	id, err := cl.pathID("grantId")
+	if err != nil {
+		return err
+	}
+	res, err := s.Emergency.End(cl, cl.Actor, cl.School, id)
+	return respond(cl, http.StatusOK, res, err)
+}

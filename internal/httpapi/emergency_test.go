@@ -442,3 +442,40 @@ func TestEmergencyAccessDistrictSupervisor(t *testing.T) {
 		t.Fatalf("students: %d", r.status)
 	}
 }
+
+// The grantee may end the access early: reading stops at once; nobody else may end it.
+func TestEmergencyAccessEndedEarly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	tok := w.token("leader.s1")
+	base := "/api/v1/schools/" + own.school.String()
+	res := w.do(tok, "POST", emergencyPath(own.school, own.caseFile), map[string]string{"reason": "家长深夜求助，需要了解近况", "password": demo.Password})
+	var g emergency.Grant
+	res.decode(t, &g)
+	if res.status != 201 {
+		t.Fatalf("grant: %d %s", res.status, res.body)
+	}
+	read := func() int { return w.do(tok, "GET", base+"/emergency-access/"+g.ID.String()+"/case-file", nil).status }
+	if s := read(); s != 200 {
+		t.Fatalf("read under the grant: %d", s)
+	}
+	if r := w.do(w.token("district.supervisor"), "POST", base+"/emergency-access/"+g.ID.String()+"/end", nil); r.status != 404 {
+		t.Fatalf("someone else ends the grant: %d", r.status)
+	}
+	r := w.do(tok, "POST", base+"/emergency-access/"+g.ID.String()+"/end", nil)
+	var ended emergency.Grant
+	r.decode(t, &ended)
+	if r.status != 200 || ended.Active || ended.EndedAt == nil {
+		t.Fatalf("end: %d %s", r.status, r.body)
+	}
+	if s := read(); s != 403 {
+		t.Fatalf("read after the end: %d", s)
+	}
+	if r := w.do(tok, "POST", base+"/emergency-access/"+g.ID.String()+"/end", nil); r.status != 409 {
+		t.Fatalf("ending twice: %d", r.status)
+	}
+	if n := w.auditCount("case_files.emergency_end", "allowed"); n != 1 {
+		t.Fatalf("audit rows: %d", n)
+	}
+}

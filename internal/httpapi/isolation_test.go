@@ -159,6 +159,7 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access": by(dsDen, dsOK, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/emergency-access":                         by(dsDen, dsOK, dsDen, sOK, sDen, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/emergency-access/:grantId/end":           by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/emergency-access/:grantId/case-file":      by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/districts/:districtId/emergency-reviews":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),

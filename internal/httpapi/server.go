@@ -187,6 +187,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access", school, "case_files", "read", s.caseFileEmergencyGrants},
 		{"GET", "/api/v1/schools/:schoolId/emergency-access", school, "emergency_access", "read", s.myEmergencyGrants},
 		{"GET", "/api/v1/schools/:schoolId/emergency-access/:grantId/case-file", school, "emergency_access", "read", s.readUnderEmergencyAccess},
+		{"POST", "/api/v1/schools/:schoolId/emergency-access/:grantId/end", school, "emergency_access", "write", s.endEmergencyAccess},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
 		{"POST", "/api/v1/districts/:districtId/emergency-reviews/:grantId", district, "emergency_reviews", "write", s.closeEmergencyReview},
 	}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Alert, type ButtonProps, Descriptions, Drawer, Empty, Form, Input, Modal, Space, Tag, Timeline, Typography } from 'antd';
+import { Alert, Button, type ButtonProps, Descriptions, Drawer, Empty, Form, Input, Modal, Space, Tag, Timeline, Typography } from 'antd';
 import { WarningOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { useMutation, useQuery } from '@tanstack/react-query';
@@ -118,13 +118,22 @@ export function EmergencyDrawer({ base, grant, onClose }: { base: string; grant:
     queryFn: () => api<Reading>('GET', `${base}/emergency-access/${grant!.id}/case-file`),
     gcTime: 0,
   });
+  const end = useMutation({
+    mutationFn: () => api('POST', `${base}/emergency-access/${grant!.id}/end`),
+    onSuccess: onClose,
+  });
   const refused = isStatus(reading.error, 403, 404);
   const expired = timedOut || refused;
   const data = expired ? undefined : reading.data;
   return (
     <Drawer open={!!grant} width={720} onClose={onClose} destroyOnHidden
       title={<Space><Tag color="red">{t('emergency.readOnly')}</Tag>{data?.case_file.student_name}</Space>}
-      extra={grant && !expired && <Tag data-testid="emergency-countdown" color="orange">{t('emergency.remaining', { time: remaining(grant.expires_at, now) })}</Tag>}
+      extra={grant && !expired && (
+        <Space>
+          <Tag data-testid="emergency-countdown" color="orange">{t('emergency.remaining', { time: remaining(grant.expires_at, now) })}</Tag>
+          <Button data-testid="emergency-end" size="small" danger loading={end.isPending} onClick={() => end.mutate()}>{t('emergency.end')}</Button>
+        </Space>
+      )}
     >
       {expired ? (
         <Alert data-testid="emergency-expired" type="error" showIcon message={t('emergency.expired')} description={refused ? (reading.error as Error).message : undefined} />
