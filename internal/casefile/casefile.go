@@ -26,6 +26,8 @@ import (
 // Cipher encrypts free text with the school's data key (keyring.Keyring implements it).
 type Cipher interface {
 	Encrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
+	// EncryptFile seals content of one case file under that file's own key.
+	EncryptFile(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
 	Decrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, ciphertext []byte) ([]byte, error)
 }
 
@@ -257,11 +259,11 @@ type Addendum struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func (s *Service) seal(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose, text string) ([]byte, error) {
+func (s *Service) seal(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, purpose, text string) ([]byte, error) {
 	if text == "" {
 		return nil, nil
 	}
-	return s.Cipher.Encrypt(ctx, tx, school, purpose, []byte(text))
+	return s.Cipher.EncryptFile(ctx, tx, school, caseFile, purpose, []byte(text))
 }
 
 func (s *Service) unseal(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, b []byte) (string, error) {
@@ -295,7 +297,7 @@ func (s *Service) RecordSession(ctx context.Context, a scope.Actor, school, case
 		fields := map[string][]byte{}
 		for purpose, text := range map[string]string{"session.summary": in.Summary, "session.next_steps": in.NextSteps,
 			"session.note": in.Note, "session.private_note": in.PrivateNote} {
-			if fields[purpose], err = s.seal(ctx, tx, school, purpose, text); err != nil {
+			if fields[purpose], err = s.seal(ctx, tx, school, caseFile, purpose, text); err != nil {
 				return err
 			}
 		}
@@ -440,7 +442,7 @@ func (s *Service) SetNote(ctx context.Context, a scope.Actor, school, session uu
 		if cur.NoteSignedAt != nil {
 			return fault.New(fault.Conflict, "the note is signed and locked; add an addendum instead")
 		}
-		b, err := s.seal(ctx, tx, school, "session.note", note)
+		b, err := s.seal(ctx, tx, school, cur.CaseFileID, "session.note", note)
 		if err != nil {
 			return err
 		}
@@ -469,7 +471,7 @@ func (s *Service) AddAddendum(ctx context.Context, a scope.Actor, school, sessio
 		if cur.NoteSignedAt == nil {
 			return fault.New(fault.Conflict, "the note is not signed yet; edit it instead")
 		}
-		b, err := s.seal(ctx, tx, school, "session.addendum", body)
+		b, err := s.seal(ctx, tx, school, cur.CaseFileID, "session.addendum", body)
 		if err != nil {
 			return err
 		}
@@ -584,7 +586,7 @@ func (s *Service) Handoff(ctx context.Context, a scope.Actor, school, id uuid.UU
 				return fault.Validation(fault.Field("counselors", "invalid_value", "every new counselor must be a counselor of this school"))
 			}
 		}
-		reason, err := s.seal(ctx, tx, school, "case_file.handoff", in.Reason)
+		reason, err := s.seal(ctx, tx, school, id, "case_file.handoff", in.Reason)
 		if err != nil {
 			return err
 		}

@@ -53,7 +53,7 @@ func (s *Service) SetTier(ctx context.Context, a scope.Actor, school, caseFile u
 		if from == tier {
 			return fault.New(fault.Conflict, "the case file already has this tier")
 		}
-		sealed, err := s.Cipher.Encrypt(ctx, tx, school, "risk_tier.reason", []byte(reason))
+		sealed, err := s.Cipher.EncryptFile(ctx, tx, school, caseFile, "risk_tier.reason", []byte(reason))
 		if err != nil {
 			return err
 		}

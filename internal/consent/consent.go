@@ -26,6 +26,8 @@ import (
 // Cipher encrypts free text with the school's data key (keyring.Keyring implements it).
 type Cipher interface {
 	Encrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
+	// EncryptFile seals content of one case file under that file's own key.
+	EncryptFile(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
 	Decrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, ciphertext []byte) ([]byte, error)
 }
 
@@ -181,7 +183,7 @@ func (s *Service) Record(ctx context.Context, a scope.Actor, school, caseFile uu
 		}
 		var guardian []byte
 		if in.GivenBy == "guardian" {
-			if guardian, err = s.Cipher.Encrypt(ctx, tx, school, "consent.guardian", []byte(strings.TrimSpace(in.Guardian))); err != nil {
+			if guardian, err = s.Cipher.EncryptFile(ctx, tx, school, caseFile, "consent.guardian", []byte(strings.TrimSpace(in.Guardian))); err != nil {
 				return err
 			}
 		}
@@ -235,7 +237,7 @@ func (s *Service) Revoke(ctx context.Context, a scope.Actor, school, caseFile, i
 		if cur.Revocation != nil {
 			return fault.New(fault.Conflict, "the consent is already revoked")
 		}
-		sealed, err := s.Cipher.Encrypt(ctx, tx, school, "consent.revocation_reason", []byte(reason))
+		sealed, err := s.Cipher.EncryptFile(ctx, tx, school, caseFile, "consent.revocation_reason", []byte(reason))
 		if err != nil {
 			return err
 		}

@@ -31,6 +31,8 @@ import (
 // Cipher encrypts free text with the school's data key (keyring.Keyring implements it).
 type Cipher interface {
 	Encrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
+	// EncryptFile seals content of one case file under that file's own key.
+	EncryptFile(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
 	Decrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, ciphertext []byte) ([]byte, error)
 }
 
@@ -244,7 +246,7 @@ func (s *Service) Record(ctx context.Context, a scope.Actor, school, caseFile uu
 		var justification []byte
 		if in.Justification != "" {
 			var err error
-			if justification, err = s.Cipher.Encrypt(ctx, tx, school, "disclosure.justification", []byte(in.Justification)); err != nil {
+			if justification, err = s.Cipher.EncryptFile(ctx, tx, school, caseFile, "disclosure.justification", []byte(in.Justification)); err != nil {
 				return err
 			}
 		}
@@ -320,11 +322,11 @@ func (s *Service) RecordInquiry(ctx context.Context, a scope.Actor, school, case
 		if err := caseFileExists(ctx, tx, school, caseFile); err != nil {
 			return err
 		}
-		asked, err := s.Cipher.Encrypt(ctx, tx, school, "inquiry.asked", []byte(in.Asked))
+		asked, err := s.Cipher.EncryptFile(ctx, tx, school, caseFile, "inquiry.asked", []byte(in.Asked))
 		if err != nil {
 			return err
 		}
-		reason, err := s.Cipher.Encrypt(ctx, tx, school, "inquiry.refusal_reason", []byte(in.RefusalReason))
+		reason, err := s.Cipher.EncryptFile(ctx, tx, school, caseFile, "inquiry.refusal_reason", []byte(in.RefusalReason))
 		if err != nil {
 			return err
 		}

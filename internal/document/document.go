@@ -54,6 +54,8 @@ type ObjectStore interface {
 // Cipher encrypts free text with the school's data key (keyring.Keyring implements it).
 type Cipher interface {
 	Encrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
+	// EncryptFile seals content of one case file under that file's own key.
+	EncryptFile(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
 	Decrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, ciphertext []byte) ([]byte, error)
 }
 
@@ -200,11 +202,11 @@ func (s *Service) Upload(ctx context.Context, a scope.Actor, school, caseFile uu
 		if err := s.writable(ctx, tx, school, caseFile, in.SessionID, true); err != nil {
 			return err
 		}
-		title, err := s.Cipher.Encrypt(ctx, tx, school, "document.title", []byte(d.Title))
+		title, err := s.Cipher.EncryptFile(ctx, tx, school, caseFile, "document.title", []byte(d.Title))
 		if err != nil {
 			return fault.Wrap(err, "encrypt title")
 		}
-		name, err := s.Cipher.Encrypt(ctx, tx, school, "document.filename", []byte(d.Filename))
+		name, err := s.Cipher.EncryptFile(ctx, tx, school, caseFile, "document.filename", []byte(d.Filename))
 		if err != nil {
 			return fault.Wrap(err, "encrypt file name")
 		}

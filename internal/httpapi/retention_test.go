@@ -2,10 +2,12 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/retention"
 )
 
@@ -46,6 +48,23 @@ func TestRetentionDestroysExpiredCaseFiles(t *testing.T) {
 	if _, err := w.store.Stat(context.Background(), w.district, key); err != nil {
 		t.Fatalf("the document object: %v", err)
 	}
+	// Its content is sealed under the case file's own key, which reads it back for now.
+	var sealed []byte
+	w.ownerQuery(func(tx pgx.Tx) {
+		tx.QueryRow(context.Background(), `SELECT summary FROM counseling_sessions WHERE case_file_id = $1 LIMIT 1`, file).Scan(&sealed)
+	})
+	if len(sealed) == 0 || sealed[0] != 2 {
+		t.Fatalf("the session is not sealed under the case file's key: %x", sealed)
+	}
+	decrypt := func() error {
+		return w.cases.DB.InTx(context.Background(), w.counselorActor(t, "s1"), func(tx pgx.Tx) error {
+			_, err := w.cases.Cipher.Decrypt(context.Background(), tx, own.school, "session.summary", sealed)
+			return err
+		})
+	}
+	if err := decrypt(); err != nil {
+		t.Fatalf("decrypt before the destruction: %v", err)
+	}
 	if r := w.do(leader, "PATCH", base+"/students/"+own.student.String(), map[string]any{"status": "graduated"}); r.status != 200 {
 		t.Fatalf("graduate: %d %s", r.status, r.body)
 	}
@@ -71,6 +90,14 @@ func TestRetentionDestroysExpiredCaseFiles(t *testing.T) {
 	}
 	if _, err := w.store.Stat(context.Background(), w.district, key); err == nil {
 		t.Error("the document object survived the destruction")
+	}
+	// Crypto-shred: the file's key is gone, so a copy of its ciphertext kept anywhere
+	// (a backup, a replica) can no longer be read.
+	if n := w.scalar(`SELECT count(*) FROM case_file_keys WHERE case_file_id = $1`, file); n != 0 {
+		t.Errorf("the case file's key survived: %d", n)
+	}
+	if err := decrypt(); !errors.Is(err, keyring.ErrShredded) {
+		t.Errorf("a copy of the ciphertext after the destruction: %v", err)
 	}
 	var list struct{ Items []retention.Destruction }
 	w.do(admin, "GET", dbase+"/destructions", nil).decode(t, &list)

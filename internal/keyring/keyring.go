@@ -1,6 +1,8 @@
 // Package keyring owns encryption at rest: per-school AES-256-GCM data keys, wrapped by
 // a master key from the environment, with master-key rotation that re-wraps keys
-// without touching data, and crypto-shredding of a school's keys.
+// without touching data, and crypto-shredding of a school's keys. Case-file content is
+// sealed under a key of its own (wrapped by the school's data key), so destroying one
+// case file destroys its key too: any copy of its ciphertext becomes unreadable.
 package keyring
 
 import (
@@ -32,7 +34,10 @@ type Keyring struct {
 
 	mu    sync.RWMutex
 	cache map[dataKeyID][]byte
+	files map[fileKeyID][]byte
 }
+
+type fileKeyID struct{ school, caseFile uuid.UUID }
 
 type dataKeyID struct {
 	school  uuid.UUID
@@ -43,7 +48,7 @@ type dataKeyID struct {
 // keys the same way, comma-separated, kept until `xinqiao keys rotate` has re-wrapped
 // every data key.
 func Parse(current, previous string) (*Keyring, error) {
-	k := &Keyring{masters: map[string][]byte{}, cache: map[dataKeyID][]byte{}}
+	k := &Keyring{masters: map[string][]byte{}, cache: map[dataKeyID][]byte{}, files: map[fileKeyID][]byte{}}
 	parse := func(s string) (string, error) {
 		id, b64, ok := strings.Cut(strings.TrimSpace(s), ":")
 		if !ok || id == "" {
@@ -170,6 +175,11 @@ func (k *Keyring) forget(school uuid.UUID) {
 			delete(k.cache, id)
 		}
 	}
+	for id := range k.files {
+		if id.school == school {
+			delete(k.files, id)
+		}
+	}
 }
 
 // Encrypt seals plaintext under the school's data key. purpose binds the ciphertext to
@@ -189,8 +199,12 @@ func (k *Keyring) Encrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purp
 	return append(out, sealed...), nil
 }
 
-// Decrypt opens what Encrypt sealed. It fails with ErrShredded once the key is destroyed.
+// Decrypt opens what Encrypt or EncryptFile sealed (the format says which). It fails
+// with ErrShredded once the school's or the case file's key is destroyed.
 func (k *Keyring) Decrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, ciphertext []byte) ([]byte, error) {
+	if len(ciphertext) >= 1+16 && ciphertext[0] == formatFile {
+		return k.decryptFile(ctx, tx, school, purpose, ciphertext)
+	}
 	if len(ciphertext) < 5 || ciphertext[0] != 1 {
 		return nil, fault.New(fault.Internal, "unknown ciphertext format")
 	}
@@ -253,4 +267,106 @@ func (k *Keyring) Shred(ctx context.Context, tx pgx.Tx, school uuid.UUID) error 
 	}
 	k.forget(school)
 	return nil
+}
+
+// formatFile marks a ciphertext sealed under a case file's key:
+// [2][case file id, 16 bytes][nonce][sealed].
+const formatFile = 2
+
+func fileAAD(purpose string, school, caseFile uuid.UUID) []byte {
+	return []byte(purpose + "|" + school.String() + "|" + caseFile.String())
+}
+
+func fileWrapAAD(school, caseFile uuid.UUID, version int) []byte {
+	return []byte(fmt.Sprintf("xinqiao-case-file-key|%s|%s|%d", school, caseFile, version))
+}
+
+// fileKey returns the case file's key, creating it on first use, in tx (which must see
+// the case file: the key row is visible exactly when the case file is).
+func (k *Keyring) fileKey(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, create bool) ([]byte, error) {
+	var version int
+	var wrapped []byte
+	err := tx.QueryRow(ctx, `SELECT school_key_version, wrapped FROM case_file_keys WHERE school_id = $1 AND case_file_id = $2`,
+		school, caseFile).Scan(&version, &wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		k.mu.Lock()
+		delete(k.files, fileKeyID{school, caseFile})
+		k.mu.Unlock()
+		if !create {
+			return nil, ErrShredded
+		}
+		v, schoolKey, err := k.dataKey(ctx, tx, school)
+		if err != nil {
+			return nil, err
+		}
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		w, err := seal(schoolKey, key, fileWrapAAD(school, caseFile, v))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO case_file_keys (school_id, case_file_id, school_key_version, wrapped) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, school, caseFile, v, w); err != nil {
+			return nil, database.MapError(err)
+		}
+		return k.fileKey(ctx, tx, school, caseFile, false) // read back whichever insert won
+	}
+	if err != nil {
+		return nil, database.MapError(err)
+	}
+	id := fileKeyID{school, caseFile}
+	k.mu.RLock()
+	key, ok := k.files[id]
+	k.mu.RUnlock()
+	if ok {
+		return key, nil
+	}
+	var masterID string
+	var schoolWrapped []byte
+	if err := tx.QueryRow(ctx, `SELECT master_key_id, wrapped FROM school_data_keys WHERE school_id = $1 AND version = $2`,
+		school, version).Scan(&masterID, &schoolWrapped); err != nil {
+		return nil, database.MapError(err)
+	}
+	schoolKey, err := k.unwrap(school, version, masterID, schoolWrapped)
+	if err != nil {
+		return nil, err
+	}
+	if key, err = open(schoolKey, wrapped, fileWrapAAD(school, caseFile, version)); err != nil {
+		return nil, fmt.Errorf("keyring: unwrap case file key: %w", err)
+	}
+	k.mu.Lock()
+	k.files[id] = key
+	k.mu.Unlock()
+	return key, nil
+}
+
+// EncryptFile seals plaintext of one case file under the case file's own key, bound to
+// its field and its case file. Destroying the case file destroys the key with it.
+func (k *Keyring) EncryptFile(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, purpose string, plaintext []byte) ([]byte, error) {
+	key, err := k.fileKey(ctx, tx, school, caseFile, true)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := seal(key, plaintext, fileAAD(purpose, school, caseFile))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 17, 17+len(sealed))
+	out[0] = formatFile
+	copy(out[1:], caseFile[:])
+	return append(out, sealed...), nil
+}
+
+func (k *Keyring) decryptFile(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, ciphertext []byte) ([]byte, error) {
+	caseFile, err := uuid.FromBytes(ciphertext[1:17])
+	if err != nil {
+		return nil, fault.New(fault.Internal, "unknown ciphertext format")
+	}
+	key, err := k.fileKey(ctx, tx, school, caseFile, false)
+	if err != nil {
+		return nil, err
+	}
+	return open(key, ciphertext[17:], fileAAD(purpose, school, caseFile))
 }

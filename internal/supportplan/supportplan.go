@@ -27,6 +27,8 @@ import (
 // Cipher encrypts free text with the school's data key (keyring.Keyring implements it).
 type Cipher interface {
 	Encrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
+	// EncryptFile seals content of one case file under that file's own key.
+	EncryptFile(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, purpose string, plaintext []byte) ([]byte, error)
 	Decrypt(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, ciphertext []byte) ([]byte, error)
 }
 
@@ -183,8 +185,8 @@ func (s *Service) validate(in *Input, create bool) error {
 	return nil
 }
 
-func (s *Service) seal(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose, text string) ([]byte, error) {
-	return s.Cipher.Encrypt(ctx, tx, school, purpose, []byte(text))
+func (s *Service) seal(ctx context.Context, tx pgx.Tx, school, caseFile uuid.UUID, purpose, text string) ([]byte, error) {
+	return s.Cipher.EncryptFile(ctx, tx, school, caseFile, purpose, []byte(text))
 }
 
 func (s *Service) unseal(ctx context.Context, tx pgx.Tx, school uuid.UUID, purpose string, b []byte) (string, error) {
@@ -220,9 +222,9 @@ func checkResponsible(ctx context.Context, tx pgx.Tx, school uuid.UUID, user *uu
 	return nil
 }
 
-func (s *Service) addItems(ctx context.Context, tx pgx.Tx, a scope.Actor, school, plan uuid.UUID, kind string, list []string) error {
+func (s *Service) addItems(ctx context.Context, tx pgx.Tx, a scope.Actor, school, caseFile, plan uuid.UUID, kind string, list []string) error {
 	for i, text := range list {
-		b, err := s.seal(ctx, tx, school, "support_plan."+kind, text)
+		b, err := s.seal(ctx, tx, school, caseFile, "support_plan."+kind, text)
 		if err != nil {
 			return err
 		}
@@ -260,11 +262,11 @@ func (s *Service) Create(ctx context.Context, a scope.Actor, school, caseFile uu
 			VALUES ($1, $2, $3, $4, $5, $6::date, $7)`, school, id, caseFile, in.ResponsibleUserID, role, *in.ReviewDate, a.UserID); err != nil {
 			return database.MapError(err)
 		}
-		if err := s.addItems(ctx, tx, a, school, id, "goal", *in.Goals); err != nil {
+		if err := s.addItems(ctx, tx, a, school, caseFile, id, "goal", *in.Goals); err != nil {
 			return err
 		}
 		if in.Actions != nil {
-			if err := s.addItems(ctx, tx, a, school, id, "action", *in.Actions); err != nil {
+			if err := s.addItems(ctx, tx, a, school, caseFile, id, "action", *in.Actions); err != nil {
 				return err
 			}
 		}
@@ -360,7 +362,7 @@ func (s *Service) Update(ctx context.Context, a scope.Actor, school, id uuid.UUI
 				WHERE school_id = $1 AND plan_id = $2 AND kind = $3 AND removed_at IS NULL`, school, id, kind, a.UserID); err != nil {
 				return database.MapError(err)
 			}
-			if err := s.addItems(ctx, tx, a, school, id, kind, *list); err != nil {
+			if err := s.addItems(ctx, tx, a, school, cur.CaseFileID, id, kind, *list); err != nil {
 				return err
 			}
 		}
@@ -441,7 +443,7 @@ func (s *Service) RecordReview(ctx context.Context, a scope.Actor, school, id uu
 		if err != nil {
 			return err
 		}
-		b, err := s.seal(ctx, tx, school, "support_plan.review", in.Outcome)
+		b, err := s.seal(ctx, tx, school, cur.CaseFileID, "support_plan.review", in.Outcome)
 		if err != nil {
 			return err
 		}
