@@ -41,6 +41,7 @@ func TestCaseloadOnlyHandoffAndArchive(t *testing.T) {
 		return c
 	}
 	x, y := open(a), open(b)
+	w.newPlan("s1", y.ID)
 	r := w.do(a, "POST", base+"/case-files/"+x.ID.String()+"/sessions", map[string]any{
 		"occurred_at": time.Now().Add(-time.Hour).Format(time.RFC3339), "channel": "walk_in", "participants": []string{"student"},
 		"initiated_by": "self", "duration_minutes": 30, "summary": "初次来访", "private_note": "只有我能看到的工作假设"})
@@ -76,8 +77,31 @@ func TestCaseloadOnlyHandoffAndArchive(t *testing.T) {
 	if reads(a, y) != 404 || inCatalogue(a, y) || reads(a, x) != 200 || !inCatalogue(a, x) {
 		t.Fatal("caseload-only: a counselor sees exactly their own case files")
 	}
-	if r := w.do(a, "GET", base+"/case-files/"+y.ID.String()+"/timeline", nil); r.status != 404 {
-		t.Fatalf("the timeline of another counselor's file: %d", r.status)
+	// A peer's case file is out of reach on every route of a case file, reads and writes
+	// alike, exactly as if it did not exist; the owner still reaches it.
+	peer := []struct{ method, path string }{
+		{"GET", ""}, {"GET", "/timeline"}, {"GET", "/events"}, {"GET", "/risk-tiers"}, {"GET", "/documents"},
+		{"GET", "/consents"}, {"GET", "/disclosures"}, {"GET", "/support-plans"}, {"GET", "/emergency-access"},
+		{"PATCH", ""}, {"POST", "/sessions"}, {"PUT", "/risk-tier"}, {"POST", "/handoff"}, {"POST", "/consents"},
+		{"POST", "/disclosures"}, {"POST", "/inquiries"}, {"POST", "/support-plans"},
+	}
+	for _, p := range peer {
+		body := map[string]any{}
+		if p.method == "PATCH" {
+			body = map[string]any{"status": "monitoring"}
+		}
+		if p.method == "GET" {
+			body = nil
+		}
+		missing := w.do(a, p.method, base+"/case-files/"+uuid.NewString()+p.path, body)
+		if r := w.do(a, p.method, base+"/case-files/"+y.ID.String()+p.path, body); r.status != missing.status || (p.method == "GET" && r.status != 404) {
+			t.Errorf("%s %s of a peer's case file under caseload-only: %d (a missing file: %d) %s", p.method, p.path, r.status, missing.status, r.body)
+		}
+		if p.method == "GET" {
+			if r := w.do(b, p.method, base+"/case-files/"+y.ID.String()+p.path, nil); r.status != 200 {
+				t.Errorf("%s %s by the file's own counselor: %d", p.method, p.path, r.status)
+			}
+		}
 	}
 
 	// Bad hand-offs change nothing.
