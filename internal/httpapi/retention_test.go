@@ -117,3 +117,36 @@ func TestRetentionDestroysExpiredCaseFiles(t *testing.T) {
 		t.Fatalf("a destroyed file: %d", r.status)
 	}
 }
+
+// Destroying a school's data key makes every note of the school unreadable, case-file
+// keys included (they are wrapped by it).
+func TestSchoolShredMakesCaseFileNotesUnreadable(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	ctx := context.Background()
+	var sealed []byte
+	w.ownerQuery(func(tx pgx.Tx) {
+		tx.QueryRow(ctx, `SELECT note FROM counseling_sessions WHERE case_file_id = $1 AND note IS NOT NULL LIMIT 1`, own.caseFile).Scan(&sealed)
+	})
+	if len(sealed) == 0 || sealed[0] != 2 {
+		t.Fatalf("no note sealed under the case file's key: %x", sealed)
+	}
+	ring := w.cases.Cipher.(*keyring.Keyring)
+	counselor := w.counselorActor(t, "s1")
+	read := func() error {
+		return w.cases.DB.InTx(ctx, counselor, func(tx pgx.Tx) error {
+			_, err := ring.Decrypt(ctx, tx, own.school, "session.note", sealed)
+			return err
+		})
+	}
+	if err := read(); err != nil {
+		t.Fatalf("before the shred: %v", err)
+	}
+	if err := w.cases.DB.InTx(ctx, counselor, func(tx pgx.Tx) error { return ring.Shred(ctx, tx, own.school) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := read(); !errors.Is(err, keyring.ErrShredded) {
+		t.Fatalf("after the shred: %v", err)
+	}
+}
