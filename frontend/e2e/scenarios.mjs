@@ -34,6 +34,9 @@ export async function openCaseFile(page) {
   await page.waitForLoadState('networkidle');
   await table.locator('.ant-spin-spinning').waitFor({ state: 'detached' });
   const rows = table.locator('tbody tr.ant-table-row');
+  // The list may still be on its way: give it a moment before deciding it is empty (and
+  // opening a file for a student who has one simply opens that file).
+  await rows.first().waitFor({ timeout: 5000 }).catch(() => {});
   if ((await rows.count()) > 0) {
     await rows.first().click();
   } else {

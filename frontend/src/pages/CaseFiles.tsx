@@ -5,7 +5,7 @@ import dayjs from 'dayjs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
-import { api } from '../api/client';
+import { api, isStatus } from '../api/client';
 import type { Page, Student } from '../api/types';
 import { useSession } from '../session';
 import { useCursorList } from '../components/useCursorList';
@@ -86,13 +86,24 @@ export default function CaseFiles() {
     enabled: opening && !!school,
     queryFn: () => api<Page<Student>>('GET', `${base}/students?limit=20${studentQ ? `&q=${encodeURIComponent(studentQ)}` : ''}`),
   });
+  // Opening a file for a student who already has one opens the existing file instead.
   const open = useMutation({
-    mutationFn: (student_id: string) => api<{ id: string }>('POST', `${base}/case-files`, { student_id }),
+    mutationFn: async (s: Student) => {
+      try {
+        return { ...(await api<{ id: string }>('POST', `${base}/case-files`, { student_id: s.id })), existed: false };
+      } catch (e) {
+        if (!isStatus(e, 409)) throw e;
+        const found = await api<Page<Entry>>('GET', `${base}/case-files?q=${encodeURIComponent(s.student_number)}&limit=5`);
+        const hit = found.items.find((x) => x.student_number === s.student_number);
+        if (!hit) throw e;
+        return { id: hit.case_file_id, existed: true };
+      }
+    },
     onSuccess: (c) => {
       void qc.invalidateQueries({ queryKey: ['case-files', school] });
       setOpening(false);
       setOpenId(c.id);
-      message.success(t('caseFile.opened'));
+      message.success(t(c.existed ? 'caseFile.existing' : 'caseFile.opened'));
     },
   });
   return (
@@ -140,7 +151,7 @@ export default function CaseFiles() {
             { title: t('student.number'), dataIndex: 'student_number' },
             { title: t('student.name'), dataIndex: 'name' },
             { title: t('student.homeroom'), dataIndex: 'homeroom_name' },
-            { title: '', key: 'a', render: (_, s) => <a onClick={() => open.mutate(s.id)}>{t('caseFile.open')}</a> },
+            { title: '', key: 'a', render: (_, s) => <a onClick={() => open.mutate(s)}>{t('caseFile.open')}</a> },
           ]}
         />
       </Modal>
