@@ -122,9 +122,9 @@ func custom() instrument.Definition {
 			{Code: "l2", Text: instrument.Text{ZH: "我从来没有生过气"}, Options: yes},
 		},
 		Subscales: []instrument.Subscale{{Code: "study", Items: []string{"a1", "a2"}}, {Code: "social", Items: []string{"b1", "b2"}}},
-		Bands: []instrument.Band{{Code: "low", Min: 4, Max: 8}, {Code: "mid", Min: 9, Max: 12}, {Code: "high", Min: 13, Max: 16}},
-		Critical: []instrument.Critical{{Item: "b2", MinValue: 3}},
-		Validity: &instrument.Validity{Items: []string{"l1", "l2"}, MaxScore: 1},
+		Bands:     []instrument.Band{{Code: "low", Min: 4, Max: 8}, {Code: "mid", Min: 9, Max: 12}, {Code: "high", Min: 13, Max: 16}},
+		Critical:  []instrument.Critical{{Item: "b2", MinValue: 3}},
+		Validity:  &instrument.Validity{Items: []string{"l1", "l2"}, MaxScore: 1},
 	}
 }
 
