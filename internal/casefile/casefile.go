@@ -7,6 +7,7 @@ package casefile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
@@ -95,25 +97,33 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, student uuid.
 		if !exists {
 			return fault.Validation(fault.Field("student_id", "invalid_value", "no such student in this school"))
 		}
-		id := uuid.Must(uuid.NewV7())
-		tag, err := tx.Exec(ctx, `INSERT INTO case_files (school_id, id, student_id, opened_by) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (school_id, student_id) DO NOTHING`, school, id, student, a.UserID)
+		id, err := create(ctx, tx, a, school, student)
 		if err != nil {
-			return database.MapError(err)
-		}
-		if tag.RowsAffected() == 0 {
-			return &fault.Error{Kind: fault.Conflict, Message: "the student already has a case file",
-				Fields: []fault.FieldError{fault.Field("student_id", "duplicate", "the student already has a case file")}}
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO case_file_counselors (school_id, case_file_id, user_id) VALUES ($1, $2, $3)`, school, id, a.UserID); err != nil {
-			return database.MapError(err)
-		}
-		if c, err = s.get(ctx, tx, school, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.open", ObjectType: "case_file", ObjectID: id.String()})
+		c, err = s.get(ctx, tx, school, id)
+		return err
 	})
 	return c, err
+}
+
+// create opens the student's case file with the actor as its counselor, and audits it.
+// A plain INSERT, not ON CONFLICT: that would have to see the conflicting row, which the
+// caseload-only rule may hide; the unique key answers instead.
+func create(ctx context.Context, tx pgx.Tx, a scope.Actor, school, student uuid.UUID) (uuid.UUID, error) {
+	id := uuid.Must(uuid.NewV7())
+	if _, err := tx.Exec(ctx, `INSERT INTO case_files (school_id, id, student_id, opened_by) VALUES ($1, $2, $3, $4)`, school, id, student, a.UserID); err != nil {
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && pg.Code == "23505" {
+			return uuid.Nil, &fault.Error{Kind: fault.Conflict, Message: "the student already has a case file",
+				Fields: []fault.FieldError{fault.Field("student_id", "duplicate", "the student already has a case file")}}
+		}
+		return uuid.Nil, database.MapError(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO case_file_counselors (school_id, case_file_id, user_id) VALUES ($1, $2, $3)`, school, id, a.UserID); err != nil {
+		return uuid.Nil, database.MapError(err)
+	}
+	return id, audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.open", ObjectType: "case_file", ObjectID: id.String()})
 }
 
 // OpenInTx finds the student's case file or opens one with the actor as its counselor,
@@ -128,14 +138,7 @@ func (s *Service) OpenInTx(ctx context.Context, tx pgx.Tx, a scope.Actor, school
 	if err != pgx.ErrNoRows {
 		return uuid.Nil, database.MapError(err)
 	}
-	id = uuid.Must(uuid.NewV7())
-	if _, err := tx.Exec(ctx, `INSERT INTO case_files (school_id, id, student_id, opened_by) VALUES ($1, $2, $3, $4)`, school, id, student, a.UserID); err != nil {
-		return uuid.Nil, database.MapError(err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO case_file_counselors (school_id, case_file_id, user_id) VALUES ($1, $2, $3)`, school, id, a.UserID); err != nil {
-		return uuid.Nil, database.MapError(err)
-	}
-	return id, audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.open", ObjectType: "case_file", ObjectID: id.String()})
+	return create(ctx, tx, a, school, student)
 }
 
 // Get returns a case file; the read is audited.

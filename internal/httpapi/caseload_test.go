@@ -77,6 +77,14 @@ func TestCaseloadOnlyHandoffAndArchive(t *testing.T) {
 	if reads(a, y) != 404 || inCatalogue(a, y) || reads(a, x) != 200 || !inCatalogue(a, x) {
 		t.Fatal("caseload-only: a counselor sees exactly their own case files")
 	}
+	// Opening a new file still works under the rule, and it is the opener's.
+	if z := open(a); reads(a, z) != 200 || reads(b, z) != 404 {
+		t.Fatal("caseload-only: a newly opened file belongs to its opener")
+	}
+	// A student whose file is a peer's: a conflict, as without the rule.
+	if r := w.do(a, "POST", base+"/case-files", map[string]any{"student_id": y.StudentID}); r.status != 409 {
+		t.Fatalf("opening a second file for a peer's student: %d %s", r.status, r.body)
+	}
 	// A peer's case file is out of reach on every route of a case file, reads and writes
 	// alike, exactly as if it did not exist; the owner still reaches it.
 	peer := []struct{ method, path string }{
