@@ -204,14 +204,14 @@ func (s *Service) Queue(ctx context.Context, a scope.Actor, school uuid.UUID, st
 	var out []Concern
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
 		var err error
-		where, order := `c.status <> 'closed'`, `array_position(ARRAY['urgent','soon','routine'], c.urgency), c.raised_at`
+		where, order, args := `c.status <> 'closed'`, `array_position(ARRAY['urgent','soon','routine'], c.urgency), c.raised_at`, []any{}
 		if status != "" {
-			where = `c.status = $2`
+			where, args = `c.status = $2`, []any{status}
 		}
 		if status == "closed" {
 			order = `c.status_changed_at DESC`
 		}
-		if out, err = s.queue(ctx, tx, school, where+` ORDER BY `+order, status); err != nil {
+		if out, err = s.queue(ctx, tx, school, where+` ORDER BY `+order, args...); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "intake.list", ObjectType: "concern"})
@@ -219,17 +219,14 @@ func (s *Service) Queue(ctx context.Context, a scope.Actor, school uuid.UUID, st
 	return out, err
 }
 
-func (s *Service) queue(ctx context.Context, tx pgx.Tx, school uuid.UUID, whereOrder string, arg any) ([]Concern, error) {
-	if !strings.Contains(whereOrder, "$2") {
-		whereOrder = `$2::text IS NOT NULL AND ` + whereOrder
-	}
+func (s *Service) queue(ctx context.Context, tx pgx.Tx, school uuid.UUID, whereOrder string, args ...any) ([]Concern, error) {
 	rows, err := tx.Query(ctx, `SELECT c.id, c.student_id, st.name, c.urgency, c.observation, c.status, c.raised_at, c.status_changed_at,
 		st.student_number, h.name, c.raised_by, u.display_name, c.case_file_id, c.handled_by, c.outcome, c.outcome_note
 		FROM concerns c
 		JOIN students st ON st.school_id = c.school_id AND st.id = c.student_id
 		JOIN org_units h ON h.school_id = st.school_id AND h.id = st.homeroom_id
 		JOIN users u ON u.id = c.raised_by
-		WHERE c.school_id = $1 AND `+whereOrder+` LIMIT 500`, school, arg)
+		WHERE c.school_id = $1 AND `+whereOrder+` LIMIT 500`, append([]any{school}, args...)...)
 	if err != nil {
 		return nil, database.MapError(err)
 	}
