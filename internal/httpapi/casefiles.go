@@ -49,17 +49,13 @@ func (s *Server) setCaseFileStatus(cl *call) error {
 	return respond(cl, http.StatusOK, res, err)
 }
 
-type timelineResponse struct {
-	Items []casefile.Session `json:"items"`
-}
-
 func (s *Server) caseFileTimeline(cl *call) error {
 	id, err := cl.pathID("caseFileId")
 	if err != nil {
 		return err
 	}
 	res, err := s.CaseFiles.Timeline(cl, cl.Actor, cl.School, id)
-	return respond(cl, http.StatusOK, timelineResponse{Items: res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[casefile.Session]{Items: res}, err)
 }
 
 func (s *Server) recordSession(cl *call) error {
@@ -142,16 +138,12 @@ func (s *Server) riskTierHistory(cl *call) error {
 		return err
 	}
 	res, err := s.CaseFiles.TierHistory(cl, cl.Actor, cl.School, id)
-	return respond(cl, http.StatusOK, struct {
-		Items []casefile.TierChange `json:"items"`
-	}{res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[casefile.TierChange]{Items: res}, err)
 }
 
 func (s *Server) warningList(cl *call) error {
 	res, err := s.CaseFiles.WarningList(cl, cl.Actor, cl.School)
-	return respond(cl, http.StatusOK, struct {
-		Items []casefile.Warning `json:"items"`
-	}{res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[casefile.Warning]{Items: res}, err)
 }
 
 func (s *Server) caseFileCatalogue(cl *call) error {

@@ -6,10 +6,6 @@ import (
 	"github.com/xinqiao/xinqiao/internal/concern"
 )
 
-type itemsResponse[T any] struct {
-	Items []T `json:"items"`
-}
-
 func (s *Server) raiseConcern(cl *call) error {
 	var in concern.RaiseInput
 	if err := decodeJSON(cl.Context, &in); err != nil {

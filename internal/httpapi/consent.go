@@ -13,9 +13,7 @@ func (s *Server) listConsents(cl *call) error {
 		return err
 	}
 	res, err := s.Consents.List(cl, cl.Actor, cl.School, id)
-	return respond(cl, http.StatusOK, struct {
-		Items []consent.Consent `json:"items"`
-	}{res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[consent.Consent]{Items: res}, err)
 }
 
 func (s *Server) recordConsent(cl *call) error {
@@ -58,9 +56,7 @@ func (s *Server) disclosureLog(cl *call) error {
 		return err
 	}
 	res, err := s.Disclosures.Log(cl, cl.Actor, cl.School, id)
-	return respond(cl, http.StatusOK, struct {
-		Items []disclosure.Entry `json:"items"`
-	}{res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[disclosure.Entry]{Items: res}, err)
 }
 
 func (s *Server) recordDisclosure(cl *call) error {

@@ -22,9 +22,7 @@ func (s *Server) listDocuments(cl *call) error {
 		return err
 	}
 	res, err := s.Documents.List(cl, cl.Actor, cl.School, id)
-	return respond(cl, http.StatusOK, struct {
-		Items []document.Document `json:"items"`
-	}{res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[document.Document]{Items: res}, err)
 }
 
 func tooLarge(limit int64) error {

@@ -6,14 +6,6 @@ import (
 	"github.com/xinqiao/xinqiao/internal/emergency"
 )
 
-type grantsResponse struct {
-	Items []emergency.Grant `json:"items"`
-}
-
-type reviewsResponse struct {
-	Items []emergency.Review `json:"items"`
-}
-
 func (s *Server) openEmergencyAccess(cl *call) error {
 	id, err := cl.pathID("caseFileId")
 	if err != nil {
@@ -38,7 +30,7 @@ func (s *Server) readUnderEmergencyAccess(cl *call) error {
 
 func (s *Server) myEmergencyGrants(cl *call) error {
 	res, err := s.Emergency.Mine(cl, cl.Actor, cl.School)
-	return respond(cl, http.StatusOK, grantsResponse{res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[emergency.Grant]{Items: res}, err)
 }
 
 func (s *Server) caseFileEmergencyGrants(cl *call) error {
@@ -47,12 +39,12 @@ func (s *Server) caseFileEmergencyGrants(cl *call) error {
 		return err
 	}
 	res, err := s.Emergency.OnCaseFile(cl, cl.Actor, cl.School, id)
-	return respond(cl, http.StatusOK, grantsResponse{res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[emergency.Grant]{Items: res}, err)
 }
 
 func (s *Server) listEmergencyReviews(cl *call) error {
 	res, err := s.Emergency.Reviews(cl, cl.Actor, cl.District)
-	return respond(cl, http.StatusOK, reviewsResponse{res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[emergency.Review]{Items: res}, err)
 }
 
 func (s *Server) closeEmergencyReview(cl *call) error {

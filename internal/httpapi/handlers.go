@@ -83,6 +83,11 @@ func (q *query) err() error {
 	return nil
 }
 
+// itemsResponse is the body of every list without pagination: {"items": [...]}.
+type itemsResponse[T any] struct {
+	Items []T `json:"items"`
+}
+
 func respond[T any](cl *call, status int, v T, err error) error {
 	if err != nil {
 		return err

@@ -7,17 +7,13 @@ import (
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 )
 
-type planList struct {
-	Items []supportplan.Plan `json:"items"`
-}
-
 func (s *Server) listSupportPlans(cl *call) error {
 	id, err := cl.pathID("caseFileId")
 	if err != nil {
 		return err
 	}
 	res, err := s.SupportPlans.List(cl, cl.Actor, cl.School, id)
-	return respond(cl, http.StatusOK, planList{Items: res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[supportplan.Plan]{Items: res}, err)
 }
 
 func (s *Server) createSupportPlan(cl *call) error {
@@ -68,13 +64,9 @@ func (s *Server) reviewSupportPlan(cl *call) error {
 	return respond(cl, http.StatusCreated, res, err)
 }
 
-type categoryList struct {
-	Items []casefile.Category `json:"items"`
-}
-
 func (s *Server) listDistrictCategories(cl *call) error {
 	res, err := s.CaseFiles.DistrictCategories(cl, cl.Actor, cl.District)
-	return respond(cl, http.StatusOK, categoryList{Items: res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[casefile.Category]{Items: res}, err)
 }
 
 func (s *Server) createCategory(cl *call) error {
@@ -97,5 +89,5 @@ func (s *Server) updateCategory(cl *call) error {
 
 func (s *Server) listSchoolCategories(cl *call) error {
 	res, err := s.CaseFiles.SchoolCategories(cl, cl.Actor, cl.School)
-	return respond(cl, http.StatusOK, categoryList{Items: res}, err)
+	return respond(cl, http.StatusOK, itemsResponse[casefile.Category]{Items: res}, err)
 }
