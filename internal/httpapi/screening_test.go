@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/xinqiao/xinqiao/internal/httpapi"
@@ -817,5 +819,109 @@ func TestStudentTrendWithReliableChange(t *testing.T) {
 	}
 	if strings.Contains(string(r.body), `"answers"`) {
 		t.Error("the history carries item answers")
+	}
+}
+
+func TestCampaignAndPaperEntryBadInputChangeNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s1 := w.target("s1")
+	admin := w.token("district.admin")
+	now := time.Now()
+	valid := func() map[string]any {
+		return map[string]any{"title": "测查", "instrument_ids": []uuid.UUID{phq9ID}, "school_ids": []uuid.UUID{s1.school},
+			"opens_at": now, "closes_at": now.AddDate(0, 0, 7), "consent_rule": "opt_in"}
+	}
+	foreign := w.target("d2.s1")
+	cases := []struct {
+		name  string
+		edit  func(m map[string]any)
+		field string
+	}{
+		{"no title", func(m map[string]any) { m["title"] = " " }, "title"},
+		{"no instrument", func(m map[string]any) { m["instrument_ids"] = []uuid.UUID{} }, "instrument_ids"},
+		{"an instrument twice", func(m map[string]any) { m["instrument_ids"] = []uuid.UUID{phq9ID, phq9ID} }, "instrument_ids"},
+		{"an unknown instrument", func(m map[string]any) { m["instrument_ids"] = []uuid.UUID{uuid.New()} }, "instrument_ids[0]"},
+		{"a school of another district", func(m map[string]any) { m["school_ids"] = []uuid.UUID{foreign.school} }, "school_ids"},
+		{"closing before opening", func(m map[string]any) { m["closes_at"] = now.Add(-time.Hour) }, "closes_at"},
+		{"an unknown consent rule", func(m map[string]any) { m["consent_rule"] = "maybe" }, "consent_rule"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := valid()
+			c.edit(m)
+			r := w.do(admin, "POST", "/api/v1/districts/"+s1.district.String()+"/campaigns", m)
+			if r.status != 422 || !strings.Contains(string(r.body), `"field":"`+c.field+`"`) {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+		})
+	}
+	if n := w.scalar(`SELECT count(*) FROM campaigns`); n != 0 {
+		t.Fatalf("bad campaigns stored: %d", n)
+	}
+	counselor := w.token("counselor.s1")
+	path := fmt.Sprintf("/api/v1/schools/%s/students/%s/assessments", s1.school, s1.student)
+	short := phq9Answers(1)
+	delete(short, "5")
+	for _, c := range []struct {
+		name   string
+		body   any
+		status int
+		field  string
+	}{
+		{"a missing item is named", map[string]any{"instrument_id": phq9ID, "answers": short}, 422, "answers.5"},
+		{"no instrument", map[string]any{"answers": phq9Answers(0)}, 422, "instrument_id"},
+		{"a date in the future", map[string]any{"instrument_id": phq9ID, "answers": phq9Answers(0), "taken_on": now.AddDate(0, 0, 3).Format(time.DateOnly)}, 422, "taken_on"},
+		{"a campaign of no school", map[string]any{"instrument_id": phq9ID, "answers": phq9Answers(0), "campaign_id": uuid.New()}, 422, "campaign_id"},
+		{"an unknown field", map[string]any{"instrument_id": phq9ID, "answers": phq9Answers(0), "score": 3}, 422, "score"},
+	} {
+		r := w.do(counselor, "POST", path, c.body)
+		if r.status != c.status || (c.field != "" && !strings.Contains(string(r.body), `"field":"`+c.field+`"`)) {
+			t.Errorf("%s: %d %s", c.name, r.status, r.body)
+		}
+	}
+	if n := w.scalar(`SELECT count(*) FROM assessments`); n != 0 {
+		t.Fatalf("bad sheets stored: %d", n)
+	}
+	// A campaign sheet entered twice is a conflict; an ineligible student (no opt-in) too.
+	campaign := w.newCampaign(s1, "opt_in")
+	if r := w.do(counselor, "POST", path, map[string]any{"instrument_id": phq9ID, "answers": phq9Answers(0), "campaign_id": campaign}); r.status != 409 {
+		t.Errorf("sheet without guardian opt-in: %d %s", r.status, r.body)
+	}
+	w.do(counselor, "PUT", fmt.Sprintf("/api/v1/schools/%s/campaigns/%s/consents/%s", s1.school, campaign, s1.student), map[string]any{"status": "granted"})
+	if r := w.do(counselor, "POST", path, map[string]any{"instrument_id": phq9ID, "answers": phq9Answers(0), "campaign_id": campaign}); r.status != 201 {
+		t.Fatalf("paper sheet: %d %s", r.status, r.body)
+	}
+	if r := w.do(counselor, "POST", path, map[string]any{"instrument_id": phq9ID, "answers": phq9Answers(1), "campaign_id": campaign}); r.status != 409 {
+		t.Errorf("second sheet in one campaign: %d %s", r.status, r.body)
+	}
+}
+
+func TestCodeSheetXLSXHoldsTheCodesThatWork(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s1 := w.target("s1")
+	campaign := w.newCampaign(s1, "none")
+	r := w.do(w.token("counselor.s1"), "POST", fmt.Sprintf("/api/v1/schools/%s/campaigns/%s/codes.xlsx", s1.school, campaign),
+		map[string]any{"homeroom_id": s1.homeroom})
+	if r.status != 201 || r.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("xlsx: %d %v", r.status, r.header)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("测查码")
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("rows = %v, %v", rows, err)
+	}
+	if rows[1][0] != s1.studentNumber {
+		t.Errorf("first row = %v", rows[1])
+	}
+	if got := w.do("", "GET", "/api/v1/s/"+rows[1][3], nil); got.status != 200 {
+		t.Fatalf("the printed code does not open the page: %d", got.status)
+	}
+	if !strings.HasSuffix(rows[1][4], "/s/"+strings.ReplaceAll(rows[1][3], "-", "")) {
+		t.Errorf("url = %s", rows[1][4])
 	}
 }
