@@ -39,11 +39,13 @@ import (
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/retention"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
@@ -213,6 +215,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		Jobs:      &jobrun.Store{DB: a.db},
 		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
 		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
@@ -259,6 +262,9 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 1m", Task: asynq.NewTask(screening.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(crisis.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1h", Task: asynq.NewTask(referral.TypeFeedbackReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(55 * time.Minute)}},
+		// The outbox wakes the rollup refresh after each change; this sweep catches any left.
+		{Spec: "@every 1m", Task: asynq.NewTask(rollup.TypeRefresh, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
+		{Spec: "0 18 * * *", Task: asynq.NewTask(rollup.TypeRebuild, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -334,6 +340,15 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				}
 				return err
 			},
+			// Idempotent: recomputes the dirty cells; a failed batch leaves its marks for the next run.
+			rollup.TypeRefresh: func(ctx context.Context, _ []byte) error {
+				_, err := (&rollup.Service{DB: db}).Refresh(ctx)
+				return err
+			},
+			// Idempotent: the nightly full rebuild yields the same tables as the refreshes.
+			rollup.TypeRebuild: func(ctx context.Context, _ []byte) error {
+				return (&rollup.Service{DB: db}).RebuildAll(ctx)
+			},
 			// Idempotent: one reminder per referral and feedback date.
 			referral.TypeFeedbackReminder: func(ctx context.Context, _ []byte) error {
 				n, err := (&referral.Service{DB: db, Cipher: ring}).RemindFeedbackOverdue(ctx)
@@ -351,7 +366,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				return err
 			},
 		},
-		Concurrency: cfg.WorkerConcurrency, Observer: reg}
+		Concurrency: cfg.WorkerConcurrency, Observer: reg, Recorder: &jobrun.Store{DB: db}}
 	// The worker's own small HTTP server: liveness and metrics.
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {

@@ -35,6 +35,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
@@ -189,7 +190,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
 		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
-		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals,
+		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals, Jobs: &jobrun.Store{DB: db.App},
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

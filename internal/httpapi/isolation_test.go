@@ -215,6 +215,7 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/schools/:schoolId/referrals/:referralId/status":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/referrals/:referralId/link":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/jobs":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the

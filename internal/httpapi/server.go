@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -68,6 +69,7 @@ type Server struct {
 	Screening    *screening.Service
 	Crises       *crisis.Service
 	Referrals    *referral.Service
+	Jobs         *jobrun.Store
 	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
 	CodeLimits     *CodeLimiter
 	codeLimiter    *CodeLimiter
@@ -255,6 +257,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/status", school, "referrals", "write", s.setReferralStatus},
 		{"PUT", "/api/v1/schools/:schoolId/referrals/:referralId/return-plan", school, "referrals", "write", s.setReturnPlan},
 		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/link", school, "referrals", "write", s.reissueReferralLink},
+		{"GET", "/api/v1/districts/:districtId/jobs", district, "jobs", "read", s.listJobRuns},
 		{"GET", "/api/v1/r/:token", public, "", "", s.openReferralLink},
 		{"POST", "/api/v1/r/:token", public, "", "", s.answerReferralLink},
 	}
