@@ -24,6 +24,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/frontend"
 	"github.com/xinqiao/xinqiao/internal/access"
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
@@ -205,9 +206,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Concerns: &concern.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
-		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
-		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
-		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Emergency:    &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
+		Retention:    &retention.Service{DB: a.db, Objects: store, Log: log},
+		Appointments: &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		UI:           ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -247,6 +249,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
+		{Spec: "@every 10m", Task: asynq.NewTask(appointment.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 	}}
@@ -297,6 +300,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				n, err := plans.RemindOverdue(ctx)
 				if n > 0 {
 					log.Info("support plan review tasks posted", "count", n)
+				}
+				return err
+			},
+			// Idempotent: one reminder per appointment and start time.
+			appointment.TypeReminder: func(ctx context.Context, _ []byte) error {
+				n, err := (&appointment.Service{DB: db}).RemindUpcoming(ctx, appointment.ReminderAhead)
+				if n > 0 {
+					log.Info("appointment reminders posted", "count", n)
 				}
 				return err
 			},

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
@@ -200,8 +201,21 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 			}
 			return nil, false, fmt.Errorf("students of %s: %w", p.code, err)
 		}
+		room := &appointment.Service{DB: s.DB}
+		if _, err := room.SetOpeningHours(ctx, leader, school, OpeningHours()); err != nil {
+			return nil, false, fmt.Errorf("opening hours of %s: %w", p.code, err)
+		}
 	}
 	return Logins(), true, nil
+}
+
+// OpeningHours are the demo counseling rooms' hours: school days 08:00–12:00 and 13:30–17:30.
+func OpeningHours() []appointment.Window {
+	var out []appointment.Window
+	for d := 1; d <= 5; d++ {
+		out = append(out, appointment.Window{Weekday: d, Start: "08:00", End: "12:00"}, appointment.Window{Weekday: d, Start: "13:30", End: "17:30"})
+	}
+	return out
 }
 
 // DistrictID returns the id of the seeded district (for tests and tools).

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/appointment"
+	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/identity"
 )
 
@@ -161,8 +163,24 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/emergency-access":                         by(dsDen, dsOK, dsDen, sOK, sDen, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/emergency-access/:grantId/end":           by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/emergency-access/:grantId/case-file":      by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
-	"GET /api/v1/districts/:districtId/emergency-reviews":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	// The counseling room: opening hours and closures are set by leaders and counselors and
+	// read by homeroom teachers too; slots and appointments belong to counselors alone.
+	"GET /api/v1/schools/:schoolId/room/schedule":                         by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"PUT /api/v1/schools/:schoolId/room/opening-hours":                    by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/room/slots":                            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/room/closures":                        by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"DELETE /api/v1/schools/:schoolId/room/closures/:closureId":           by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/appointments":                          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/appointments/stats":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/accept":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/decline":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/move":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/cancel":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/no-show":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/check-in": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/emergency-reviews":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":       by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -181,6 +199,9 @@ var publicRoutes = map[string]int{
 	"GET /healthz":             200,
 	"GET /readyz":              200,
 	"GET /metrics":             200,
+	// The school's public request page: the answer never depends on other bookings.
+	"GET /api/v1/public/schools/:schoolId/room":                  200,
+	"POST /api/v1/public/schools/:schoolId/appointment-requests": 202,
 }
 
 // target is one tenant a request is aimed at, with ids of rows inside it.
@@ -253,6 +274,21 @@ func (w *world) victim(kind string, t target) uuid.UUID {
 		case "consent": // a student's referral consent in the target's case file
 			_, err = tx.Exec(ctx, `INSERT INTO consents (school_id, id, case_file_id, given_by, scope, valid_from, recorded_by)
 				SELECT $1, $2, $3, 'student', 'referral', current_date, opened_by FROM case_files WHERE school_id = $1 AND id = $3`, t.school, id, t.caseFile)
+		case "closure": // long past, so it closes nothing a test books
+			_, err = tx.Exec(ctx, `INSERT INTO room_closures (school_id, id, starts_on, ends_on, label, created_by)
+				SELECT $1, $2, '2020-01-01', '2020-01-02', '元旦', user_id FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`, t.school, id)
+		case "appointment_request":
+			starts := freeSlot()
+			_, err = tx.Exec(ctx, `INSERT INTO appointments (school_id, id, client_kind, starts_at, ends_at, status, source)
+				VALUES ($1, $2, 'guardian', $3, $4, 'requested', 'public_request')`, t.school, id, starts, starts.Add(15*time.Minute))
+		case "appointment_booked", "appointment_past":
+			starts := freeSlot()
+			if kind == "appointment_past" {
+				starts = time.Now().Add(-time.Hour - time.Duration(n)*20*time.Minute).Truncate(time.Minute)
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO appointments (school_id, id, counselor_id, client_kind, student_id, starts_at, ends_at, status, source, created_by)
+				SELECT $1, $2, user_id, 'student', $3, $4, $5, 'booked', 'counselor', user_id FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`,
+				t.school, id, t.student, starts, starts.Add(15*time.Minute))
 		case "user":
 			_, err = tx.Exec(ctx, `INSERT INTO users (id, district_id, username, display_name, password_hash) VALUES ($1, $2, $3, 'v', 'x')`,
 				id, t.district, fmt.Sprintf("grantee.%d", n))
@@ -325,6 +361,23 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	}
 	if strings.Contains(path, ":grantId") {
 		replace("grantId", w.leaderGrant(t))
+	}
+	if strings.Contains(path, ":closureId") {
+		replace("closureId", w.victim("closure", t))
+	}
+	if strings.Contains(path, ":appointmentId") {
+		kind := "appointment_booked"
+		switch {
+		case strings.HasSuffix(path, "/accept"), strings.HasSuffix(path, "/decline"):
+			kind = "appointment_request"
+		case strings.HasSuffix(path, "/no-show"):
+			kind = "appointment_past"
+		}
+		replace("appointmentId", w.victim(kind, t))
+	}
+	if method == "GET" && (strings.HasSuffix(path, "/appointments") || strings.HasSuffix(path, "/appointments/stats")) {
+		from := time.Now().Add(-24 * time.Hour)
+		path += "?from=" + from.UTC().Format(time.RFC3339) + "&to=" + from.Add(14*24*time.Hour).UTC().Format(time.RFC3339)
 	}
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))
@@ -409,6 +462,20 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"reason": "学生失联，需要立即了解风险情况", "password": "xinqiao-demo"}
 	case "POST /api/v1/districts/:districtId/emergency-reviews/:grantId":
 		body = map[string]any{"verdict": "justified", "comment": "情况紧急，理由充分"}
+	case "PUT /api/v1/schools/:schoolId/room/opening-hours":
+		body = map[string]any{"opening_hours": demo.OpeningHours()}
+	case "PUT /api/v1/schools/:schoolId/room/slots":
+		body = map[string]any{"slots": demo.OpeningHours()}
+	case "POST /api/v1/schools/:schoolId/room/closures":
+		body = map[string]any{"starts_on": "2020-02-01", "ends_on": "2020-02-07", "label": "寒假"}
+	case "POST /api/v1/schools/:schoolId/appointments":
+		body = map[string]any{"client_kind": "student", "student_id": t.student, "starts_at": freeSlot(), "duration_minutes": 15}
+	case "POST /api/v1/schools/:schoolId/appointments/:appointmentId/move":
+		body = map[string]any{"starts_at": freeSlot()}
+	case "POST /api/v1/schools/:schoolId/appointments/:appointmentId/cancel":
+		body = map[string]any{"reason": "client_cancelled"}
+	case "POST /api/v1/public/schools/:schoolId/appointment-requests":
+		body = map[string]any{"requester_kind": "guardian", "contact": "13800000000", "starts_at": freeSlot()}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	}
@@ -640,3 +707,23 @@ func truncateBody(b []byte) string {
 }
 
 var _ = identity.HashToken
+
+var slotSerial atomic.Int64
+
+// freeSlot returns a time nobody has booked yet: a 15-minute step of a school day's
+// morning opening hours (08:00–12:00 China time), from tomorrow on.
+func freeSlot() time.Time {
+	k := int(slotSerial.Add(1)) - 1
+	day := time.Now().In(appointment.China).AddDate(0, 0, 1)
+	day = time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, appointment.China)
+	for skip := k / 16; ; day = day.AddDate(0, 0, 1) {
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		if skip == 0 {
+			break
+		}
+		skip--
+	}
+	return day.Add(time.Duration(k%16) * 15 * time.Minute)
+}

@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
@@ -62,6 +63,7 @@ type Server struct {
 	Concerns       *concern.Service
 	Emergency      *emergency.Service
 	Retention      *retention.Service
+	Appointments   *appointment.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -101,6 +103,7 @@ type call struct {
 }
 
 func (s *Server) routes() []route {
+	ap := s.appointmentRoutes()
 	return []route{
 		{"POST", "/api/v1/auth/login", public, "", "", s.login},
 		{"POST", "/api/v1/auth/logout", userOnly, "", "", s.logout},
@@ -188,6 +191,25 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/emergency-access", school, "emergency_access", "read", s.myEmergencyGrants},
 		{"GET", "/api/v1/schools/:schoolId/emergency-access/:grantId/case-file", school, "emergency_access", "read", s.readUnderEmergencyAccess},
 		{"POST", "/api/v1/schools/:schoolId/emergency-access/:grantId/end", school, "emergency_access", "write", s.endEmergencyAccess},
+		// The counseling room: opening hours and closures (leaders and counselors set them;
+		// teachers read them), each counselor's own slots, the appointments (counselors
+		// only), and the school's public request page (no account).
+		{"GET", "/api/v1/schools/:schoolId/room/schedule", school, "room_schedule", "read", s.roomSchedule},
+		{"PUT", "/api/v1/schools/:schoolId/room/opening-hours", school, "room_schedule", "write", s.setOpeningHours},
+		{"PUT", "/api/v1/schools/:schoolId/room/slots", school, "appointments", "write", s.setMySlots},
+		{"POST", "/api/v1/schools/:schoolId/room/closures", school, "room_schedule", "write", s.addClosure},
+		{"DELETE", "/api/v1/schools/:schoolId/room/closures/:closureId", school, "room_schedule", "write", s.deleteClosure},
+		{"GET", "/api/v1/schools/:schoolId/appointments", school, "appointments", "read", s.listAppointments},
+		{"POST", "/api/v1/schools/:schoolId/appointments", school, "appointments", "write", s.bookAppointment},
+		{"GET", "/api/v1/schools/:schoolId/appointments/stats", school, "appointments", "read", s.appointmentStats},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/accept", school, "appointments", "write", ap["accept"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/decline", school, "appointments", "write", ap["decline"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/move", school, "appointments", "write", ap["move"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/cancel", school, "appointments", "write", ap["cancel"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/no-show", school, "appointments", "write", ap["no-show"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/check-in", school, "appointments", "write", ap["check-in"]},
+		{"GET", "/api/v1/public/schools/:schoolId/room", public, "", "", s.publicRoom},
+		{"POST", "/api/v1/public/schools/:schoolId/appointment-requests", public, "", "", s.requestAppointment},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
 		{"POST", "/api/v1/districts/:districtId/emergency-reviews/:grantId", district, "emergency_reviews", "write", s.closeEmergencyReview},
 	}
