@@ -1,12 +1,12 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
-  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
+  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room',
 };
 
 // menuFor lists the screens of a role, in menu order.
@@ -15,9 +15,9 @@ export function menuFor(role: Role): MenuKey[] {
     case 'district_admin':
       return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
+      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students'];
+      return ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students'];
     default:

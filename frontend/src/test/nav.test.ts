@@ -6,8 +6,8 @@ import type { Membership } from '../api/types';
 describe('navigation by role', () => {
   it.each([
     ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'audit']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
     ['peer_liaison', ['home']],
     ['district_supervisor', ['home']],
