@@ -53,7 +53,9 @@ export default function PublicRequest() {
   if (room.error) return wrap(<Result status="404" title={t('publicRequest.unknown')} />);
   if (send.isSuccess) {
     return wrap(
-      <Result data-testid="public-received" status="success" title={t('publicRequest.received')} subTitle={t('publicRequest.receivedHelp')} />,
+      <div data-testid="public-received">
+        <Result status="success" title={t('publicRequest.received')} subTitle={t('publicRequest.receivedHelp')} />
+      </div>,
     );
   }
   const r = room.data!;
