@@ -41,6 +41,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
@@ -209,6 +210,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Emergency:    &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
 		Retention:    &retention.Service{DB: a.db, Objects: store, Log: log},
 		Appointments: &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		Library:      &library.Service{DB: a.db},
 		UI:           ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },

@@ -179,8 +179,18 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/cancel":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/no-show":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/check-in": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/districts/:districtId/emergency-reviews":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":       by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	// The resource library: district administrators curate the district's materials; the
+	// school roles that read search it; counselors add, hold copies and lend.
+	"GET /api/v1/districts/:districtId/library":                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/library":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/library":                         by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"POST /api/v1/schools/:schoolId/library":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library/:bookId/copies":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/library-loans":                   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library-loans":                  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library-loans/:loanId/return":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/emergency-reviews":           by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -289,6 +299,21 @@ func (w *world) victim(kind string, t target) uuid.UUID {
 			_, err = tx.Exec(ctx, `INSERT INTO appointments (school_id, id, counselor_id, client_kind, student_id, starts_at, ends_at, status, source, created_by)
 				SELECT $1, $2, user_id, 'student', $3, $4, $5, 'booked', 'counselor', user_id FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`,
 				t.school, id, t.student, starts, starts.Add(15*time.Minute))
+		case "library_book", "library_copy", "library_loan": // a book of the target's district, a copy of it in the target school, a loan of that copy
+			_, err = tx.Exec(ctx, `INSERT INTO library_items (district_id, id, kind, title, audiences, created_by)
+				SELECT $1, $2, 'book', '青少年心理健康读本', '{student}', user_id FROM memberships WHERE school_id = $3 AND role = 'counselor' LIMIT 1`, t.district, id, t.school)
+			if err == nil && kind != "library_book" {
+				book := id
+				id = uuid.New()
+				_, err = tx.Exec(ctx, `INSERT INTO library_copies (school_id, id, district_id, item_id, label, added_by)
+					SELECT $1, $2, $3, $4, $5, user_id FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`, t.school, id, t.district, book, fmt.Sprintf("V-%d", n))
+				if err == nil && kind == "library_loan" {
+					copyID := id
+					id = uuid.New()
+					_, err = tx.Exec(ctx, `INSERT INTO library_loans (school_id, id, copy_id, student_id, lent_by, due_on)
+						SELECT $1, $2, $3, $4, user_id, current_date + 14 FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`, t.school, id, copyID, t.student)
+				}
+			}
 		case "user":
 			_, err = tx.Exec(ctx, `INSERT INTO users (id, district_id, username, display_name, password_hash) VALUES ($1, $2, $3, 'v', 'x')`,
 				id, t.district, fmt.Sprintf("grantee.%d", n))
@@ -361,6 +386,12 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	}
 	if strings.Contains(path, ":grantId") {
 		replace("grantId", w.leaderGrant(t))
+	}
+	if strings.Contains(path, ":bookId") {
+		replace("bookId", w.victim("library_book", t))
+	}
+	if strings.Contains(path, ":loanId") {
+		replace("loanId", w.victim("library_loan", t))
 	}
 	if strings.Contains(path, ":closureId") {
 		replace("closureId", w.victim("closure", t))
@@ -476,6 +507,12 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"reason": "client_cancelled"}
 	case "POST /api/v1/public/schools/:schoolId/appointment-requests":
 		body = map[string]any{"requester_kind": "guardian", "contact": "13800000000", "starts_at": freeSlot()}
+	case "POST /api/v1/districts/:districtId/library", "POST /api/v1/schools/:schoolId/library":
+		body = map[string]any{"kind": "link", "title": fmt.Sprintf("情绪调节小贴士%d", n), "url": "https://example.org/tips", "topics": []string{"情绪"}, "audiences": []string{"student"}}
+	case "POST /api/v1/schools/:schoolId/library/:bookId/copies":
+		body = map[string]any{"label": fmt.Sprintf("XL-%d", n)}
+	case "POST /api/v1/schools/:schoolId/library-loans":
+		body = map[string]any{"copy_id": w.victim("library_copy", t), "student_id": t.student, "due_on": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	}

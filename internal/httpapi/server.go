@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
@@ -64,6 +65,7 @@ type Server struct {
 	Emergency      *emergency.Service
 	Retention      *retention.Service
 	Appointments   *appointment.Service
+	Library        *library.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -208,6 +210,16 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/cancel", school, "appointments", "write", ap["cancel"]},
 		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/no-show", school, "appointments", "write", ap["no-show"]},
 		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/check-in", school, "appointments", "write", ap["check-in"]},
+		// The resource library: the district's materials, searched by every school role that
+		// reads; counselors add their school's entries, copies and loans (borrowers: counselors only).
+		{"GET", "/api/v1/districts/:districtId/library", district, "library", "read", s.searchLibrary},
+		{"POST", "/api/v1/districts/:districtId/library", district, "library", "write", s.addLibraryItem},
+		{"GET", "/api/v1/schools/:schoolId/library", school, "library", "read", s.searchLibrary},
+		{"POST", "/api/v1/schools/:schoolId/library", school, "library", "write", s.addLibraryItem},
+		{"POST", "/api/v1/schools/:schoolId/library/:bookId/copies", school, "library", "write", s.addLibraryCopy},
+		{"GET", "/api/v1/schools/:schoolId/library-loans", school, "library_loans", "read", s.listLibraryLoans},
+		{"POST", "/api/v1/schools/:schoolId/library-loans", school, "library_loans", "write", s.lendLibraryCopy},
+		{"POST", "/api/v1/schools/:schoolId/library-loans/:loanId/return", school, "library_loans", "write", s.returnLibraryCopy},
 		{"GET", "/api/v1/public/schools/:schoolId/room", public, "", "", s.publicRoom},
 		{"POST", "/api/v1/public/schools/:schoolId/appointment-requests", public, "", "", s.requestAppointment},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
