@@ -29,6 +29,7 @@ const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 const Retention = lazy(() => import('./pages/Retention'));
 const Room = lazy(() => import('./pages/Room'));
+const Library = lazy(() => import('./pages/Library'));
 const PublicRequest = lazy(() => import('./pages/PublicRequest'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
@@ -84,6 +85,7 @@ function Guarded() {
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
           <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
           <Route path="/room" element={<Allowed k="room"><Room /></Allowed>} />
+          <Route path="/library" element={<Allowed k="library"><Library /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

@@ -5,10 +5,10 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'audit']],
-    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students']],
-    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
+    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'library', 'emergencyReviews', 'retention', 'audit']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library']],
+    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
     ['peer_liaison', ['home']],
     ['district_supervisor', ['home']],
     ['researcher', ['home']],
