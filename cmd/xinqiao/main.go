@@ -47,6 +47,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
+	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -207,11 +208,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Concerns: &concern.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
-		Emergency:    &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
-		Retention:    &retention.Service{DB: a.db, Objects: store, Log: log},
-		Appointments: &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
-		Library:      &library.Service{DB: a.db},
-		UI:           ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Emergency:     &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
+		Retention:     &retention.Service{DB: a.db, Objects: store, Log: log},
+		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		Library:       &library.Service{DB: a.db},
+		TeachingCases: &teachingcase.Service{DB: a.db, Cipher: a.ring},
+		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

@@ -181,16 +181,25 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/check-in": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	// The resource library: district administrators curate the district's materials; the
 	// school roles that read search it; counselors add, hold copies and lend.
-	"GET /api/v1/districts/:districtId/library":                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/library":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/schools/:schoolId/library":                         by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
-	"POST /api/v1/schools/:schoolId/library":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/library/:bookId/copies":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/library-loans":                   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/library-loans":                  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/library-loans/:loanId/return":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/districts/:districtId/emergency-reviews":           by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/library":                   by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/library":                  by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/library":                       by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"POST /api/v1/schools/:schoolId/library":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library/:bookId/copies":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/library-loans":                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library-loans":                by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library-loans/:loanId/return": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	// Teaching cases: drafts are their author's (counselor.s1 in the test); the bank is read by
+	// the district's counselors, administrators and supervisors.
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/teaching-case":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/teaching-case-drafts":                   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/teaching-case-drafts/:draftId/publish": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"DELETE /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/teaching-cases":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/teaching-cases":                     by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/emergency-reviews":                  by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -355,6 +364,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	replace("districtId", t.district)
 	replace("schoolId", t.school)
 	replace("studentId", t.student)
+	if strings.HasSuffix(path, "/teaching-case") && t.code == "s1" {
+		replace("caseFileId", w.closedCaseFile(t.code))
+	}
 	replace("caseFileId", t.caseFile)
 	if strings.Contains(path, ":sessionId") {
 		replace("sessionId", w.newSession(t.code, t.caseFile, strings.HasSuffix(path, "/addenda")))
@@ -392,6 +404,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	}
 	if strings.Contains(path, ":loanId") {
 		replace("loanId", w.victim("library_loan", t))
+	}
+	if strings.Contains(path, ":draftId") {
+		replace("draftId", w.teachingDraft(t, strings.HasSuffix(path, "/publish")))
 	}
 	if strings.Contains(path, ":closureId") {
 		replace("closureId", w.victim("closure", t))
@@ -513,6 +528,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"label": fmt.Sprintf("XL-%d", n)}
 	case "POST /api/v1/schools/:schoolId/library-loans":
 		body = map[string]any{"copy_id": w.victim("library_copy", t), "student_id": t.student, "due_on": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)}
+	case "PUT /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":
+		body = map[string]any{"fields": map[string]any{"reflection": "及早建立信任很关键"}, "reviewed": map[string]any{"reflection": true}}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	}

@@ -40,6 +40,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
+	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -66,6 +67,7 @@ type Server struct {
 	Retention      *retention.Service
 	Appointments   *appointment.Service
 	Library        *library.Service
+	TeachingCases  *teachingcase.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -220,6 +222,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/library-loans", school, "library_loans", "read", s.listLibraryLoans},
 		{"POST", "/api/v1/schools/:schoolId/library-loans", school, "library_loans", "write", s.lendLibraryCopy},
 		{"POST", "/api/v1/schools/:schoolId/library-loans/:loanId/return", school, "library_loans", "write", s.returnLibraryCopy},
+		// Teaching cases: a counselor drafts one from a closed case file, reviews and publishes
+		// it; the district's bank is read by counselors, district administrators and supervisors.
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/teaching-case", school, "teaching_cases", "write", s.draftTeachingCase},
+		{"GET", "/api/v1/schools/:schoolId/teaching-case-drafts", school, "teaching_cases", "write", s.teachingCaseDrafts},
+		{"PUT", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId", school, "teaching_cases", "write", s.reviewTeachingCase},
+		{"POST", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId/publish", school, "teaching_cases", "write", s.publishTeachingCase},
+		{"DELETE", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId", school, "teaching_cases", "write", s.discardTeachingCase},
+		{"GET", "/api/v1/schools/:schoolId/teaching-cases", school, "teaching_cases", "read", s.teachingCaseBank},
+		{"GET", "/api/v1/districts/:districtId/teaching-cases", district, "teaching_cases", "read", s.teachingCaseBank},
 		{"GET", "/api/v1/public/schools/:schoolId/room", public, "", "", s.publicRoom},
 		{"POST", "/api/v1/public/schools/:schoolId/appointment-requests", public, "", "", s.requestAppointment},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
