@@ -190,7 +190,9 @@ func TestTeachingCaseDraftIsItsAuthorsAlone(t *testing.T) {
 		tx.Commit(ctx)
 	})
 	var username string
-	w.ownerQuery(func(tx pgx.Tx) { tx.QueryRow(context.Background(), `SELECT username FROM users WHERE id = $1`, other).Scan(&username) })
+	w.ownerQuery(func(tx pgx.Tx) {
+		tx.QueryRow(context.Background(), `SELECT username FROM users WHERE id = $1`, other).Scan(&username)
+	})
 	tok := w.token(username)
 	base := "/api/v1/schools/" + own.school.String() + "/teaching-case-drafts"
 	var list struct{ Items []teachingcase.Draft }

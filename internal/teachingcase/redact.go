@@ -52,7 +52,9 @@ func newRedactor(ids []identifier) *redactor {
 		keep = append(keep, id)
 	}
 	// Longest first: "王小明" before "小明".
-	sort.SliceStable(keep, func(i, j int) bool { return utf8.RuneCountInString(keep[i].text) > utf8.RuneCountInString(keep[j].text) })
+	sort.SliceStable(keep, func(i, j int) bool {
+		return utf8.RuneCountInString(keep[i].text) > utf8.RuneCountInString(keep[j].text)
+	})
 	return &redactor{ids: keep, removed: map[string]*Removal{}}
 }
 
