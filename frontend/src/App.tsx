@@ -30,6 +30,7 @@ const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 const Retention = lazy(() => import('./pages/Retention'));
 const Room = lazy(() => import('./pages/Room'));
 const Library = lazy(() => import('./pages/Library'));
+const TeachingCases = lazy(() => import('./pages/TeachingCases'));
 const PublicRequest = lazy(() => import('./pages/PublicRequest'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
@@ -86,6 +87,7 @@ function Guarded() {
           <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
           <Route path="/room" element={<Allowed k="room"><Room /></Allowed>} />
           <Route path="/library" element={<Allowed k="library"><Library /></Allowed>} />
+          <Route path="/teaching-cases" element={<Allowed k="teachingCases"><TeachingCases /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

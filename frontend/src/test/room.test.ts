@@ -39,3 +39,13 @@ describe('counseling-room times (China time whatever the browser zone)', () => {
     expect(requestableDays(hours, mine, 45, now, 7).map((d) => d.date)).toContain('2026-12-14');
   });
 });
+
+describe('teaching cases', () => {
+  it('publishes only once every field is reviewed', async () => {
+    const { allReviewed, caseFields } = await import('../pages/TeachingCases');
+    const all = Object.fromEntries(caseFields.map((f) => [f, true]));
+    expect(allReviewed(all)).toBe(true);
+    expect(allReviewed({ ...all, reflection: false })).toBe(false);
+    expect(allReviewed({})).toBe(false);
+  });
+});
