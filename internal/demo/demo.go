@@ -16,6 +16,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/tenant"
@@ -59,6 +60,9 @@ type Seeder struct {
 	ReloadPolicy func() error
 	// StudentsPerSchool defaults to 200.
 	StudentsPerSchool int
+	// Library, when set, also seeds a few district library entries (make run; tests start
+	// from an empty library).
+	Library bool
 	// Prefix, when set, seeds a second district: its code is the prefix, its name is
 	// 示范区-<prefix>, school codes and usernames start with "<prefix>.". Tests use it.
 	Prefix string
@@ -206,7 +210,28 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 			return nil, false, fmt.Errorf("opening hours of %s: %w", p.code, err)
 		}
 	}
+	if s.Library {
+		lib := &library.Service{DB: s.DB}
+		for _, in := range DemoLibrary() {
+			if _, err := lib.Add(ctx, a, districtID, in); err != nil {
+				return nil, false, fmt.Errorf("library: %w", err)
+			}
+		}
+	}
 	return Logins(), true, nil
+}
+
+// DemoLibrary is the demo district's resource library.
+func DemoLibrary() []library.ItemInput {
+	return []library.ItemInput{
+		{Kind: "book", Title: "青少年情绪管理手册", Author: "示范区心理辅导中心", Publisher: "示范出版社", Topics: []string{"情绪", "压力"}, Audiences: []string{"student", "teacher"},
+			Summary: "用简单的练习认识和调节情绪，适合初中和高中学生自读。"},
+		{Kind: "book", Title: "家长如何陪伴青春期孩子", Author: "示范区心理辅导中心", Topics: []string{"亲子沟通", "青春期"}, Audiences: []string{"guardian"},
+			Summary: "面向家长的亲子沟通指南。"},
+		{Kind: "link", Title: "考前焦虑放松练习（音频）", URL: "https://example.org/relax", Topics: []string{"考试焦虑", "放松"}, Audiences: []string{"student"},
+			Summary: "十分钟呼吸放松练习。"},
+		{Kind: "link", Title: "班主任识别学生心理危机的信号", URL: "https://example.org/signals", Topics: []string{"危机识别"}, Audiences: []string{"teacher", "counselor"}},
+	}
 }
 
 // OpeningHours are the demo counseling rooms' hours: school days 08:00–12:00 and 13:30–17:30.
