@@ -1,13 +1,13 @@
 -- +goose Up
 -- The resource library (心理健康图书资料): the district's psychoeducation materials —
--- links and book records (documents come later) — that every school of the district can
+-- documents (bytes in the district's MinIO bucket), links and book records — that every school of the district can
 -- search by topic and audience and add to; the copies of a book each school holds; and
 -- the loans of those copies to students or staff with a due date. A copy is lent to one
 -- borrower at a time: a unique index over open loans refuses a second one.
 CREATE TABLE library_items (
   district_id     uuid NOT NULL REFERENCES districts (id),
   id              uuid NOT NULL,
-  kind            text NOT NULL CHECK (kind IN ('link', 'book')),
+  kind            text NOT NULL CHECK (kind IN ('document', 'link', 'book')),
   title           text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
   author          text NOT NULL DEFAULT '' CHECK (length(author) <= 100),
   summary         text NOT NULL DEFAULT '' CHECK (length(summary) <= 2000),
@@ -17,13 +17,20 @@ CREATE TABLE library_items (
   url             text CHECK (url ~ '^https?://' AND length(url) <= 1000),
   isbn            text CHECK (isbn ~ '^[0-9X-]{10,17}$'),
   publisher       text NOT NULL DEFAULT '' CHECK (length(publisher) <= 100),
+  filename        text CHECK (length(filename) BETWEEN 1 AND 200),
+  content_type    text,
+  size_bytes      bigint CHECK (size_bytes > 0),
+  sha256          bytea CHECK (length(sha256) = 32),
+  object_key      text UNIQUE,
   owner_school_id uuid, -- the school that added it; NULL: the district's own
   created_by      uuid NOT NULL REFERENCES users (id),
   created_at      timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (district_id, id),
   FOREIGN KEY (district_id, owner_school_id) REFERENCES schools (district_id, id),
   CHECK ((kind = 'link') = (url IS NOT NULL)),
-  CHECK (kind = 'book' OR isbn IS NULL)
+  CHECK (kind = 'book' OR isbn IS NULL),
+  CHECK ((kind = 'document') = (object_key IS NOT NULL AND filename IS NOT NULL AND content_type IS NOT NULL
+    AND size_bytes IS NOT NULL AND sha256 IS NOT NULL))
 );
 CREATE INDEX library_items_topics ON library_items USING gin (topics);
 CREATE INDEX library_items_title ON library_items (district_id, title);

@@ -64,6 +64,7 @@ type world struct {
 	emergency *emergency.Service
 	room      *appointment.Service
 	tcases    *teachingcase.Service
+	lib       *library.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -155,10 +156,11 @@ func newWorld(t testing.TB) *world {
 	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
 	w.room = &appointment.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}
 	w.tcases = &teachingcase.Service{DB: db.App, Cipher: ring}
+	w.lib = &library.Service{DB: db.App, Files: &library.Files{Store: w.store, MaxBytes: testDocumentCap, Log: log}}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
-		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Appointments: w.room, Library: &library.Service{DB: db.App}, TeachingCases: w.tcases, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
+		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Appointments: w.room, Library: w.lib, TeachingCases: w.tcases, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/library"
 )
 
 // Outcomes of a matrix cell.
@@ -186,6 +188,10 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/library":                       by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
 	"POST /api/v1/schools/:schoolId/library":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/library/:bookId/copies":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/districts/:districtId/library/documents":        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/schools/:schoolId/library/documents":            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/library/:entryId/content":  by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/library/:entryId/content":      by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
 	"GET /api/v1/schools/:schoolId/library-loans":                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/library-loans":                by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/library-loans/:loanId/return": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
@@ -209,6 +215,8 @@ var uploadForms = map[string]struct {
 	fields   []string
 }{
 	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents": {"来信扫描.png", []string{"kind", "letter", "title", "来信扫描"}},
+	"POST /api/v1/districts/:districtId/library/documents":            {"情绪卡片.png", []string{"title", "情绪卡片", "audiences", "student,teacher", "topics", "情绪"}},
+	"POST /api/v1/schools/:schoolId/library/documents":                {"情绪卡片.png", []string{"title", "情绪卡片", "audiences", "student", "topics", "情绪"}},
 }
 
 // Public routes: no token, same answer for everybody.
@@ -399,6 +407,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":grantId") {
 		replace("grantId", w.leaderGrant(t))
 	}
+	if strings.Contains(path, ":entryId") {
+		replace("entryId", w.libraryDocument(t))
+	}
 	if strings.Contains(path, ":bookId") {
 		replace("bookId", w.victim("library_book", t))
 	}
@@ -450,7 +461,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"status": "enrolled"}
 	case "POST /api/v1/schools/:schoolId/students/import":
 		upload = []byte(fmt.Sprintf("学号,姓名,性别,出生日期,年级,班级\nIM%d,导入生,女,2012-03-04,%s,%s\n", n, t.gradeName, t.homeroomName))
-	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents":
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents", "POST /api/v1/districts/:districtId/library/documents",
+		"POST /api/v1/schools/:schoolId/library/documents":
 		upload = pngFixture(true)
 	case "POST /api/v1/schools/:schoolId/case-files":
 		var free uuid.UUID
@@ -780,4 +792,16 @@ func freeSlot() time.Time {
 		skip--
 	}
 	return day.Add(time.Duration(k%16) * 15 * time.Minute)
+}
+
+// libraryDocument uploads, as the school's counselor, a document to the library of the
+// target's district and returns its entry.
+func (w *world) libraryDocument(t target) uuid.UUID {
+	w.t.Helper()
+	it, err := w.lib.AddDocument(context.Background(), w.counselorActor(w.t, t.code), t.district,
+		library.DocumentInput{ItemInput: library.ItemInput{Title: "放松训练图解", Audiences: []string{"student"}}, Filename: "relax.png"}, bytes.NewReader(pngFixture(false)))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return it.ID
 }

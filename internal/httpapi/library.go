@@ -1,8 +1,15 @@
 package httpapi
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 
+	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/library"
 )
 
@@ -61,4 +68,66 @@ func (s *Server) returnLibraryCopy(cl *call) error {
 	}
 	res, err := s.Library.Return(cl, cl.Actor, cl.School, id)
 	return respond(cl, http.StatusOK, res, err)
+}
+
+// uploadLibraryDocument takes multipart/form-data: file, title, summary, author, topics
+// and audiences (comma-separated).
+func (s *Server) uploadLibraryDocument(cl *call) error {
+	if cl.ContentType() != "multipart/form-data" {
+		return fault.New(fault.Unsupported, "upload the document as multipart/form-data with the fields file, title, topics and audiences")
+	}
+	limit := s.Library.Limit()
+	cl.Request.Body = http.MaxBytesReader(cl.Writer, cl.Request.Body, limit+1<<20)
+	if err := cl.Request.ParseMultipartForm(8 << 20); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return tooLarge(limit)
+		}
+		return fault.New(fault.Malformed, "the body is not valid multipart/form-data")
+	}
+	defer func() { _ = cl.Request.MultipartForm.RemoveAll() }()
+	f, hdr, err := cl.Request.FormFile("file")
+	if err != nil {
+		return fault.Validation(fault.Field("file", "required", "the file is required"))
+	}
+	defer f.Close()
+	split := func(v string) []string {
+		var out []string
+		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	form := cl.Request.FormValue
+	in := library.DocumentInput{ItemInput: library.ItemInput{Kind: "document", Title: form("title"), Summary: form("summary"), Author: form("author"),
+		Topics: split(form("topics")), Audiences: split(form("audiences"))}, Filename: hdr.Filename}
+	res, err := s.Library.AddDocument(cl, cl.Actor, cl.District, in, f)
+	return respond(cl, http.StatusCreated, res, err)
+}
+
+func (s *Server) downloadLibraryDocument(cl *call) error {
+	id, err := cl.pathID("entryId")
+	if err != nil {
+		return err
+	}
+	d, r, err := s.Library.OpenDocument(cl, cl.Actor, cl.District, id)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h := cl.Writer.Header()
+	h.Set("Content-Type", d.ContentType)
+	h.Set("Content-Length", strconv.FormatInt(d.SizeBytes, 10))
+	h.Set("Content-Disposition", attachment(d.Filename))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	if sum, err := hex.DecodeString(d.SHA256); err == nil {
+		h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
+	}
+	cl.Writer.WriteHeader(http.StatusOK)
+	if n, err := io.Copy(cl.Writer, r); err != nil {
+		s.Log.Error("library download interrupted", "request_id", requestID(cl.Context), "bytes", n, "err", err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"testing"
@@ -203,5 +204,56 @@ func TestLibraryBadInput(t *testing.T) {
 	}
 	if r := w.do(counselor, "GET", base+"/library?audience=everyone", nil); r.status != 422 {
 		t.Errorf("unknown audience filter: %d", r.status)
+	}
+}
+
+// Documents: a counselor uploads a document (its metadata stripped) to the district's
+// library; every school of the district finds and downloads it, another district finds
+// nothing; files of the wrong type or size are refused and nothing is stored.
+func TestLibraryDocumentsUploadedSearchedAndDownloaded(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own, sibling := w.target("s1"), w.target("s2")
+	counselor := w.token("counselor.s1")
+	base := "/api/v1/schools/" + own.school.String()
+	r := w.upload(counselor, base+"/library/documents", "情绪卡片.png", pngFixture(true), "title", "情绪卡片", "topics", "情绪，自我觉察", "audiences", "student,guardian")
+	if r.status != 201 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	var it library.Item
+	r.decode(t, &it)
+	if it.Kind != "document" || it.ContentType == nil || *it.ContentType != "image/png" || len(it.Topics) != 2 || len(it.Audiences) != 2 {
+		t.Fatalf("document entry: %s", r.body)
+	}
+	var found struct{ Items []library.Item }
+	w.do(w.token("teacher.s2"), "GET", "/api/v1/schools/"+sibling.school.String()+"/library?topic=自我觉察&audience=guardian", nil).decode(t, &found)
+	if len(found.Items) != 1 || found.Items[0].ID != it.ID {
+		t.Fatalf("the sibling school's search: %+v", found.Items)
+	}
+	got := w.do(w.token("teacher.s2"), "GET", "/api/v1/schools/"+sibling.school.String()+"/library/"+it.ID.String()+"/content", nil)
+	if got.status != 200 || !bytes.Equal(got.body, pngFixture(false)) || got.header.Get("Content-Type") != "image/png" {
+		t.Fatalf("download: %d %d bytes (metadata stripped: %v)", got.status, len(got.body), bytes.Equal(got.body, pngFixture(false)))
+	}
+	if r := w.do(w.token("d2.counselor.s1"), "GET", "/api/v1/schools/"+w.schools["d2.s1"].String()+"/library/"+it.ID.String()+"/content", nil); r.status != 404 {
+		t.Fatalf("another district downloads it: %d", r.status)
+	}
+	before := w.scalar(`SELECT count(*) FROM library_items`)
+	for _, c := range []struct {
+		name    string
+		content []byte
+		fields  []string
+		status  int
+	}{
+		{"a script", []byte("#!/bin/sh\necho hi\n"), []string{"title", "x", "audiences", "student"}, 415},
+		{"too large", append(pngFixture(false), make([]byte, testDocumentCap)...), []string{"title", "x", "audiences", "student"}, 413},
+		{"no title", pngFixture(false), []string{"audiences", "student"}, 422},
+		{"no audience", pngFixture(false), []string{"title", "x"}, 422},
+	} {
+		if r := w.upload(counselor, base+"/library/documents", "f.png", c.content, c.fields...); r.status != c.status {
+			t.Errorf("%s: %d %s", c.name, r.status, r.body)
+		}
+	}
+	if after := w.scalar(`SELECT count(*) FROM library_items`); after != before {
+		t.Fatalf("refused uploads stored %d entries", after-before)
 	}
 }

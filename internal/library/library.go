@@ -27,8 +27,9 @@ import (
 
 // Service is the library service.
 type Service struct {
-	DB  *database.DB
-	Now func() time.Time
+	DB    *database.DB
+	Files *Files // documents; nil: links and books only
+	Now   func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -40,7 +41,7 @@ func (s *Service) now() time.Time {
 
 // Vocabularies.
 var (
-	Kinds     = []string{"link", "book"}
+	Kinds     = []string{"document", "link", "book"}
 	Audiences = []string{"student", "guardian", "teacher", "counselor"}
 )
 
@@ -57,6 +58,9 @@ type Item struct {
 	ISBN          *string    `json:"isbn"`
 	Publisher     string     `json:"publisher"`
 	OwnerSchoolID *uuid.UUID `json:"owner_school_id"`
+	Filename      *string    `json:"filename"`
+	ContentType   *string    `json:"content_type"`
+	SizeBytes     *int64     `json:"size_bytes"`
 	CreatedAt     time.Time  `json:"created_at"`
 	Copies        []Copy     `json:"copies"`
 }
@@ -86,7 +90,7 @@ var isbnPattern = regexp.MustCompile(`^[0-9X-]{10,17}$`)
 func (in *ItemInput) validate() error {
 	var f []fault.FieldError
 	if !slices.Contains(Kinds, in.Kind) {
-		f = append(f, fault.Field("kind", "invalid_value", "kind must be link or book"))
+		f = append(f, fault.Field("kind", "invalid_value", "kind must be link or book (documents are uploaded)"))
 	}
 	in.Title = strings.TrimSpace(in.Title)
 	if n := utf8.RuneCountInString(in.Title); n == 0 || n > 200 {
@@ -155,6 +159,9 @@ func nullable(s string) *string {
 
 // Add adds a library entry: the district's (district scope) or the caller's school's.
 func (s *Service) Add(ctx context.Context, a scope.Actor, district uuid.UUID, in ItemInput) (Item, error) {
+	if in.Kind == "document" {
+		return Item{}, fault.Validation(fault.Field("kind", "invalid_value", "documents are uploaded as files"))
+	}
 	if err := in.validate(); err != nil {
 		return Item{}, err
 	}
@@ -193,7 +200,7 @@ func (s *Service) Search(ctx context.Context, a scope.Actor, district uuid.UUID,
 		return nil, fault.Validation(fault.Field("audience", "invalid_value", "audience must be student, guardian, teacher or counselor"))
 	}
 	if q.Kind != "" && !slices.Contains(Kinds, q.Kind) {
-		return nil, fault.Validation(fault.Field("kind", "invalid_value", "kind must be link or book"))
+		return nil, fault.Validation(fault.Field("kind", "invalid_value", "kind must be document, link or book"))
 	}
 	var out []Item
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
@@ -209,7 +216,7 @@ func likeEscape(s string) string {
 }
 
 func (s *Service) search(ctx context.Context, tx pgx.Tx, a scope.Actor, district uuid.UUID, q Query, id uuid.UUID) ([]Item, error) {
-	rows, err := tx.Query(ctx, `SELECT id, kind, title, author, summary, topics, audiences, url, isbn, publisher, owner_school_id, created_at
+	rows, err := tx.Query(ctx, `SELECT id, kind, title, author, summary, topics, audiences, url, isbn, publisher, owner_school_id, filename, content_type, size_bytes, created_at
 		FROM library_items WHERE district_id = $1
 		AND ($2 = '' OR title ILIKE '%' || $2 || '%' OR author ILIKE '%' || $2 || '%' OR summary ILIKE '%' || $2 || '%' OR $6 = ANY (topics))
 		AND ($3 = '' OR $3 = ANY (topics)) AND ($4 = '' OR $4 = ANY (audiences)) AND ($5 = '' OR kind = $5)
@@ -221,7 +228,7 @@ func (s *Service) search(ctx context.Context, tx pgx.Tx, a scope.Actor, district
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Item, error) {
 		var it Item
-		err := r.Scan(&it.ID, &it.Kind, &it.Title, &it.Author, &it.Summary, &it.Topics, &it.Audiences, &it.URL, &it.ISBN, &it.Publisher, &it.OwnerSchoolID, &it.CreatedAt)
+		err := r.Scan(&it.ID, &it.Kind, &it.Title, &it.Author, &it.Summary, &it.Topics, &it.Audiences, &it.URL, &it.ISBN, &it.Publisher, &it.OwnerSchoolID, &it.Filename, &it.ContentType, &it.SizeBytes, &it.CreatedAt)
 		it.Copies = []Copy{}
 		return it, err
 	})

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { App, Button, Card, DatePicker, Form, Input, Modal, Radio, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
+import { App, Button, Card, DatePicker, Form, Input, Modal, Radio, Select, Space, Table, Tabs, Tag, Typography, Upload } from 'antd';
+import type { UploadFile } from 'antd';
 import dayjs from 'dayjs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -11,7 +12,7 @@ import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 interface Copy { id: string; label: string; out: boolean }
 interface Item {
   id: string;
-  kind: 'link' | 'book';
+  kind: 'document' | 'link' | 'book';
   title: string;
   author: string;
   summary: string;
@@ -87,7 +88,16 @@ export default function Library() {
   const giveBack = useMutation({ mutationFn: (id: string) => api('POST', `${base}/library-loans/${id}/return`), onSuccess: done });
   const close = () => { setAdding(false); setCopying(null); setLending(null); save.reset(); };
   const submit = (v: Record<string, unknown>) => {
-    if (adding) {
+    if (adding && v.kind === 'document') {
+      const fd = new FormData();
+      const file = (v.file as UploadFile[] | undefined)?.[0]?.originFileObj;
+      if (file) fd.append('file', file, file.name);
+      fd.append('title', String(v.title ?? ''));
+      fd.append('summary', String(v.summary ?? ''));
+      fd.append('topics', ((v.topics as string[] | undefined) ?? []).join(','));
+      fd.append('audiences', ((v.audiences as string[] | undefined) ?? []).join(','));
+      save.mutate({ path: `${base}/library/documents`, body: fd });
+    } else if (adding) {
       save.mutate({ path: `${base}/library`, body: {
         kind: v.kind, title: v.title, author: v.author ?? '', summary: v.summary ?? '', url: v.kind === 'link' ? v.url ?? '' : '',
         isbn: v.kind === 'book' ? v.isbn ?? '' : '', publisher: v.publisher ?? '', topics: v.topics ?? [], audiences: v.audiences ?? [],
@@ -108,14 +118,18 @@ export default function Library() {
         <Select allowClear placeholder={t('library.audience')} style={{ width: 140 }} onChange={(audience) => setFilter({ ...filter, audience })}
           options={audiences.map((a) => ({ value: a, label: t(`library.audienceValue.${a}`) }))} />
         <Select allowClear placeholder={t('library.kind')} style={{ width: 120 }} onChange={(kind) => setFilter({ ...filter, kind })}
-          options={['link', 'book'].map((k) => ({ value: k, label: t(`library.kindValue.${k}`) }))} />
+          options={['document', 'link', 'book'].map((k) => ({ value: k, label: t(`library.kindValue.${k}`) }))} />
         {canAdd && <Button data-testid="library-add" type="primary" onClick={() => setAdding(true)}>{t('library.add')}</Button>}
       </Space>
       <ProblemAlert error={items.error} />
       <Table data-testid="library-table" rowKey="id" loading={items.isLoading} dataSource={items.data?.items ?? []} pagination={{ pageSize: 20 }}
         expandable={{ expandedRowRender: (it) => <Typography.Paragraph style={{ margin: 0 }}>{it.summary}</Typography.Paragraph>, rowExpandable: (it) => !!it.summary }}
         columns={[
-          { title: t('library.title'), key: 'title', render: (_: unknown, it: Item) => (it.url ? <a href={it.url} target="_blank" rel="noreferrer noopener">{it.title}</a> : it.title) },
+          { title: t('library.title'), key: 'title', render: (_: unknown, it: Item) => {
+            if (it.url) return <a href={it.url} target="_blank" rel="noreferrer noopener">{it.title}</a>;
+            if (it.kind === 'document') return <a data-testid="library-download" href={`${base}/library/${it.id}/content`}>{it.title}</a>;
+            return it.title;
+          } },
           { title: t('library.kind'), dataIndex: 'kind', render: (k: string) => t(`library.kindValue.${k}`) },
           { title: t('library.author'), dataIndex: 'author' },
           { title: t('library.topics'), dataIndex: 'topics', render: (ts: string[]) => ts.map((x) => <Tag key={x}>{x}</Tag>) },
@@ -165,11 +179,18 @@ export default function Library() {
           {adding && (
             <>
               <Form.Item name="kind" label={t('library.kind')}>
-                <Radio.Group options={['book', 'link'].map((k) => ({ value: k, label: t(`library.kindValue.${k}`) }))} />
+                <Radio.Group options={['book', 'link', 'document'].map((k) => ({ value: k, label: t(`library.kindValue.${k}`) }))} />
               </Form.Item>
               <Form.Item name="title" label={t('library.title')} rules={[{ required: true }]}><Input maxLength={200} /></Form.Item>
               <Form.Item noStyle shouldUpdate={(a, b) => a.kind !== b.kind}>
-                {({ getFieldValue }) => (getFieldValue('kind') === 'link'
+                {({ getFieldValue }) => (getFieldValue('kind') === 'document'
+                  ? (
+                    <Form.Item name="file" label={t('library.file')} valuePropName="fileList" getValueFromEvent={(e: { fileList: UploadFile[] }) => e.fileList}
+                      rules={[{ required: true }]} extra={t('library.fileHelp')}>
+                      <Upload beforeUpload={() => false} maxCount={1}><Button>{t('library.chooseFile')}</Button></Upload>
+                    </Form.Item>
+                  )
+                  : getFieldValue('kind') === 'link'
                   ? <Form.Item name="url" label={t('library.url')} rules={[{ required: true }]}><Input placeholder="https://" /></Form.Item>
                   : (
                     <>
