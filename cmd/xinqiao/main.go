@@ -24,6 +24,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/frontend"
 	"github.com/xinqiao/xinqiao/internal/access"
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
@@ -42,6 +43,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -50,6 +52,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
+	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -217,7 +220,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Jobs:      &jobrun.Store{DB: a.db},
 		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
-		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		Library:       &library.Service{DB: a.db},
+		TeachingCases: &teachingcase.Service{DB: a.db, Cipher: a.ring},
+		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -257,6 +263,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
+		{Spec: "@every 10m", Task: asynq.NewTask(appointment.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(screening.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
@@ -313,6 +320,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				n, err := plans.RemindOverdue(ctx)
 				if n > 0 {
 					log.Info("support plan review tasks posted", "count", n)
+				}
+				return err
+			},
+			// Idempotent: one reminder per appointment and start time.
+			appointment.TypeReminder: func(ctx context.Context, _ []byte) error {
+				n, err := (&appointment.Service{DB: db}).RemindUpcoming(ctx, appointment.ReminderAhead)
+				if n > 0 {
+					log.Info("appointment reminders posted", "count", n)
 				}
 				return err
 			},
@@ -398,7 +413,7 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 	defer a.db.Close()
 	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
-		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}}
+		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}, Library: true}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err

@@ -28,6 +28,10 @@ const Intake = lazy(() => import('./pages/Intake'));
 const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 const Retention = lazy(() => import('./pages/Retention'));
+const Room = lazy(() => import('./pages/Room'));
+const Library = lazy(() => import('./pages/Library'));
+const TeachingCases = lazy(() => import('./pages/TeachingCases'));
+const PublicRequest = lazy(() => import('./pages/PublicRequest'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -45,7 +49,7 @@ function UnauthorizedBridge() {
   useEffect(() => {
     setUnauthorizedHandler(() => {
       signedOut(queryClient);
-      if (window.location.pathname !== '/login') navigate('/login', { replace: true });
+      if (window.location.pathname !== '/login' && !window.location.pathname.startsWith('/request/')) navigate('/login', { replace: true });
     });
     return () => setUnauthorizedHandler(() => {});
   }, [navigate]);
@@ -81,6 +85,9 @@ function Guarded() {
           <Route path="/intake" element={<Allowed k="intake"><Intake /></Allowed>} />
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
           <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
+          <Route path="/room" element={<Allowed k="room"><Room /></Allowed>} />
+          <Route path="/library" element={<Allowed k="library"><Library /></Allowed>} />
+          <Route path="/teaching-cases" element={<Allowed k="teachingCases"><TeachingCases /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
@@ -103,12 +110,18 @@ export default function App() {
         <QueryClientProvider client={queryClient}>
           <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
             <UnauthorizedBridge />
-            <SessionProvider>
-              <Routes>
-                <Route path="/login" element={<Login />} />
-                <Route path="/*" element={<Guarded />} />
-              </Routes>
-            </SessionProvider>
+            <Routes>
+              {/* The school's public request page needs no account and no session. */}
+              <Route path="/request/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicRequest /></Suspense>} />
+              <Route path="/*" element={
+                <SessionProvider>
+                  <Routes>
+                    <Route path="/login" element={<Login />} />
+                    <Route path="/*" element={<Guarded />} />
+                  </Routes>
+                </SessionProvider>
+              } />
+            </Routes>
           </BrowserRouter>
         </QueryClientProvider>
       </AntApp>

@@ -1,25 +1,27 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
-  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
+  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room', library: '/library', teachingCases: '/teaching-cases',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
+      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students'];
+      return ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library', 'teachingCases'];
+    case 'district_supervisor':
+      return ['home', 'teachingCases'];
     case 'homeroom_teacher':
-      return ['home', 'inbox', 'concerns', 'students'];
+      return ['home', 'inbox', 'concerns', 'students', 'library'];
     default:
       return ['home'];
   }

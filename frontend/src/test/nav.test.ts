@@ -5,12 +5,12 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students']],
-    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
+    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library', 'teachingCases']],
+    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
     ['peer_liaison', ['home']],
-    ['district_supervisor', ['home']],
+    ['district_supervisor', ['home', 'teachingCases']],
     ['researcher', ['home']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
