@@ -1,6 +1,7 @@
 package suppress
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -276,6 +277,9 @@ func periodTables(rng *rand.Rand, k int64) Table {
 	return t
 }
 
+// errUndecided says the exact attacker ran out of budget on some cell.
+var errUndecided = errors.New("the exact attacker ran out of budget")
+
 // protectionError publishes tb under marks and returns what breaks the guarantees, if anything:
 // a small, single or zero cell marked wrongly, a cell Recoverable finds, or (exact) a cell the
 // independent exact attacker pins down.
@@ -313,7 +317,7 @@ func protectionError(tb Table, k int64, marks []Mark, exact bool) error {
 		return fmt.Errorf("the exact attacker recovers cells %v (values %v)", pinned, v)
 	}
 	if !decided {
-		return fmt.Errorf("the exact attacker ran out of budget")
+		return errUndecided
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ type witnessSearch struct {
 	marks  []Mark
 	cells  []Cell
 	budget int
+	mark   int // trail length when the current find began
 }
 
 func newWitnessSearch(t Table, marks []Mark, k int64) *witnessSearch {
@@ -161,6 +162,7 @@ func (w *witnessSearch) find(c int) []int64 {
 			continue
 		}
 		mark := len(a.trail)
+		w.mark = mark
 		a.set(c, side[0], side[1])
 		w.budget = witnessBudget
 		var d []int64
@@ -180,33 +182,47 @@ func (w *witnessSearch) find(c int) []int64 {
 	return nil
 }
 
+// frontier reports whether equation ei cannot be satisfied by zeros on its open columns: its fixed
+// columns do not cancel out, or an open column excludes zero.
+func (w *witnessSearch) frontier(ei int) bool {
+	a := w.a
+	var fixed int64
+	open := false
+	for j, c := range a.all[ei].col {
+		if a.lo[c] == a.hi[c] {
+			fixed += a.all[ei].coef[j] * a.lo[c]
+			continue
+		}
+		open = true
+		if a.lo[c] > 0 || a.hi[c] < 0 {
+			return true
+		}
+	}
+	return open && fixed != 0
+}
+
 // search extends the current domains to a solution where every column not forced away from zero
-// is zero. Branching happens only on equations that hold a column whose domain excludes zero
-// (they still need balancing); when there is none, zeros complete the solution. On success the
-// domains are left fixed at the solution for the caller to read (the caller undoes them).
+// is zero. It branches only on frontier equations (found among the equations of the columns the
+// search has touched, i.e. those on the trail since find began); when there is none, zeros on the
+// open columns complete the solution. It prefers a column that also sits in a second frontier
+// equation (closing a cycle), and the value that balances the equation. On success the domains
+// are left fixed at the solution for the caller to read (the caller undoes them).
 func (w *witnessSearch) search() bool {
 	a := w.a
 	w.budget--
 	if w.budget < 0 {
 		return false
 	}
-	branch, eqi := -1, -1
-	for i, e := range a.all {
-		nonzero, open := false, -1
-		for _, c := range e.col {
-			if a.lo[c] > 0 || a.hi[c] < 0 {
-				nonzero = true
+	eqi := -1
+	for t := w.mark; t < len(a.trail) && eqi < 0; t++ {
+		for _, ei := range a.colEqs[a.trail[t].col] {
+			if w.frontier(ei) {
+				eqi = ei
+				break
 			}
-			if open < 0 && a.lo[c] < a.hi[c] {
-				open = c
-			}
-		}
-		if nonzero && open >= 0 {
-			branch, eqi = open, i
-			break
 		}
 	}
-	if branch < 0 {
+	if eqi < 0 {
 		// Zeros complete it: fix every open column to zero.
 		for c := range a.cells {
 			if a.lo[c] < a.hi[c] {
@@ -215,17 +231,33 @@ func (w *witnessSearch) search() bool {
 		}
 		return true
 	}
-	// Try the value that balances the equation best first, then the others by distance.
 	e := a.all[eqi]
-	var fixed int64
-	var coef int64
+	branch := -1
+	var fixed, coef int64
 	for j, c := range e.col {
-		if c == branch {
-			coef = e.coef[j]
-		} else if a.lo[c] == a.hi[c] {
+		if a.lo[c] == a.hi[c] {
 			fixed += e.coef[j] * a.lo[c]
+			continue
+		}
+		if branch < 0 {
+			branch, coef = c, e.coef[j]
+		}
+		closes := false
+		for _, ej := range a.colEqs[c] {
+			if ej != eqi && w.frontier(ej) {
+				closes = true
+				break
+			}
+		}
+		if closes {
+			branch, coef = c, e.coef[j]
+			break
 		}
 	}
+	if branch < 0 {
+		return false // cannot happen: a frontier equation has an open column
+	}
+	// Try the value that balances the equation best first, then the others by distance.
 	want := min(max(-fixed*coef, a.lo[branch]), a.hi[branch]) // coef is ±1
 	lo, hi := a.lo[branch], a.hi[branch]
 	for dist := int64(0); want-dist >= lo || want+dist <= hi; dist++ {
