@@ -6,7 +6,7 @@ import (
 )
 
 // districtTable is 200 schools × 20 categories with school totals, category totals and the
-// district total; about a third of the counts are small.
+// district total; a fifth of the counts are zero and about one in seven is small.
 func districtTable(k int64) Table {
 	rng := rand.New(rand.NewPCG(200, 20))
 	inner := make([][]int64, 200)
@@ -14,8 +14,8 @@ func districtTable(k int64) Table {
 		inner[i] = make([]int64, 20)
 		for j := range inner[i] {
 			switch p := rng.IntN(100); {
-			case p < 25:
-			case p < 60:
+			case p < 20:
+			case p < 35:
 				inner[i][j] = 1 + rng.Int64N(k-1)
 			default:
 				inner[i][j] = k + rng.Int64N(80)

@@ -166,7 +166,7 @@ func (w *witnessSearch) find(c int) []int64 {
 		a.set(c, side[0], side[1])
 		w.budget = witnessBudget
 		var d []int64
-		if a.propagate([]int{c}) && w.search() {
+		if a.propagate([]int{c}) && w.search(mark) {
 			d = make([]int64, len(a.cells))
 			for j := range d {
 				if a.lo[j] == a.hi[j] {
@@ -202,26 +202,28 @@ func (w *witnessSearch) frontier(ei int) bool {
 }
 
 // search extends the current domains to a solution where every column not forced away from zero
-// is zero. It branches only on frontier equations (found among the equations of the columns the
-// search has touched, i.e. those on the trail since find began); when there is none, zeros on the
+// is zero. It branches only on frontier equations, found among the equations of the columns the
+// search has touched (the trail from index from on: an equation only becomes a frontier when one
+// of its columns changes, which puts that column on the trail); when there is none, zeros on the
 // open columns complete the solution. It prefers a column that also sits in a second frontier
 // equation (closing a cycle), and the value that balances the equation. On success the domains
 // are left fixed at the solution for the caller to read (the caller undoes them).
-func (w *witnessSearch) search() bool {
+func (w *witnessSearch) search(from int) bool {
 	a := w.a
 	w.budget--
 	if w.budget < 0 {
 		return false
 	}
 	eqi := -1
-	for t := w.mark; t < len(a.trail) && eqi < 0; t++ {
-		for _, ei := range a.colEqs[a.trail[t].col] {
+	for ; from < len(a.trail) && eqi < 0; from++ {
+		for _, ei := range a.colEqs[a.trail[from].col] {
 			if w.frontier(ei) {
 				eqi = ei
 				break
 			}
 		}
 	}
+	from-- // the entry that gave eqi: the equations of earlier entries were all balanced
 	if eqi < 0 {
 		// Zeros complete it: fix every open column to zero.
 		for c := range a.cells {
@@ -267,7 +269,7 @@ func (w *witnessSearch) search() bool {
 			}
 			mark := len(a.trail)
 			a.set(branch, v, v)
-			if a.propagate([]int{branch}) && w.search() {
+			if a.propagate([]int{branch}) && w.search(from) {
 				return true
 			}
 			a.undo(mark)
