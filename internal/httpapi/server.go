@@ -39,6 +39,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
+	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -73,6 +74,7 @@ type Server struct {
 	Crises       *crisis.Service
 	Referrals    *referral.Service
 	Jobs         *jobrun.Store
+	Research     *research.Service
 	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
 	CodeLimits     *CodeLimiter
 	codeLimiter    *CodeLimiter
@@ -307,6 +309,13 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/schools/:schoolId/referrals/:referralId/return-plan", school, "referrals", "write", s.setReturnPlan},
 		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/link", school, "referrals", "write", s.reissueReferralLink},
 		{"GET", "/api/v1/districts/:districtId/jobs", district, "jobs", "read", s.listJobRuns},
+		// Research exports (科研数据导出).
+		{"GET", "/api/v1/districts/:districtId/research/codebook", district, "research", "read", s.researchCodebook},
+		{"GET", "/api/v1/districts/:districtId/research/requests", district, "research", "read", s.listResearchRequests},
+		{"POST", "/api/v1/districts/:districtId/research/requests", district, "research", "write", s.fileResearchRequest},
+		{"GET", "/api/v1/districts/:districtId/research/requests/:requestId", district, "research", "read", s.getResearchRequest},
+		{"POST", "/api/v1/districts/:districtId/research/requests/:requestId/decision", district, "research_decisions", "write", s.decideResearchRequest},
+		{"GET", "/api/v1/districts/:districtId/research/requests/:requestId/files/:name", district, "research", "read", s.downloadResearchFile},
 		{"GET", "/api/v1/r/:token", public, "", "", s.openReferralLink},
 		{"POST", "/api/v1/r/:token", public, "", "", s.answerReferralLink},
 	}
