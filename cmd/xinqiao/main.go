@@ -222,6 +222,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Jobs:      &jobrun.Store{DB: a.db},
 		Research:  &research.Service{DB: a.db, Objects: store},
+		Rollups:   &rollup.Service{DB: a.db},
 		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
 		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Library:       &library.Service{DB: a.db},

@@ -43,6 +43,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
@@ -202,7 +203,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
 		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
-		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals, Jobs: &jobrun.Store{DB: db.App}, Research: w.research,
+		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals, Jobs: &jobrun.Store{DB: db.App}, Research: w.research, Rollups: &rollup.Service{DB: db.App},
 		Appointments: w.room, Library: w.lib, TeachingCases: w.tcases,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()

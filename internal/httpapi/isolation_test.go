@@ -220,6 +220,12 @@ var matrix = map[string]map[string]cell{
 	"PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan":            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/referrals/:referralId/link":                  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"GET /api/v1/districts/:districtId/jobs":                                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollup-measures":                          by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups":                                  by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups.csv":                              by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups.xlsx":                             by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollup-settings":                          by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/rollup-settings":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"GET /api/v1/districts/:districtId/research/codebook":                        by(dOK, dDen, dOK, dNF, dNF, dNF, dNF),
 	"GET /api/v1/districts/:districtId/research/requests":                        by(dOK, dDen, dOK, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/research/requests":                       by(dDen, dDen, dOK, dNF, dNF, dNF, dNF),
@@ -429,6 +435,11 @@ func (w *world) concern(t target) uuid.UUID {
 // request builds the path and body of route aimed at t.
 func (w *world) request(route string, t target) (method, path string, body any, upload []byte) {
 	method, pattern, _ := strings.Cut(route, " ")
+	if strings.Contains(pattern, "/rollups") {
+		defer func() {
+			path += "?measure=sessions_channel&period_kind=month&from=" + time.Now().AddDate(0, -2, 0).Format(time.DateOnly) + "&to=" + time.Now().Format(time.DateOnly)
+		}()
+	}
 	n := serial.Add(1)
 	path = pattern
 	replace := func(param string, id uuid.UUID) { path = strings.ReplaceAll(path, ":"+param, id.String()) }
@@ -673,6 +684,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"outcome": "monitoring"}
 	case "POST /api/v1/s/:code":
 		body = map[string]any{"answers": map[string]any{}}
+	case "PUT /api/v1/districts/:districtId/rollup-settings":
+		body = map[string]any{"threshold": 5}
 	case "POST /api/v1/districts/:districtId/research/requests":
 		body = map[string]any{"purpose": "青少年抑郁筛查的年度趋势", "years": []int{time.Now().Year()}, "fields": []string{"grade", "gender", "phq9_band"},
 			"ethics_ref": "IRB-2026-017"}
