@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -60,10 +61,12 @@ type Server struct {
 	SupportPlans *supportplan.Service
 	Documents    *document.Service
 	Inbox        *inbox.Service
-	Concerns     *concern.Service
-	Emergency    *emergency.Service
-	Retention    *retention.Service
-	Screening    *screening.Service
+	// Notifications holds each user's own e-mail settings.
+	Notifications *notify.Service
+	Concerns      *concern.Service
+	Emergency     *emergency.Service
+	Retention     *retention.Service
+	Screening     *screening.Service
 	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
 	CodeLimits     *CodeLimiter
 	codeLimiter    *CodeLimiter
@@ -110,6 +113,8 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/auth/login", public, "", "", s.login},
 		{"POST", "/api/v1/auth/logout", userOnly, "", "", s.logout},
 		{"GET", "/api/v1/me", userOnly, "", "", s.me},
+		{"GET", "/api/v1/me/notification-settings", userOnly, "", "", s.getNotificationSettings},
+		{"PUT", "/api/v1/me/notification-settings", userOnly, "", "", s.saveNotificationSettings},
 
 		{"GET", "/api/v1/districts/:districtId/schools", district, "schools", "read", s.listSchools},
 		{"POST", "/api/v1/districts/:districtId/schools", district, "schools", "write", s.createSchool},
@@ -180,6 +185,11 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/done", school, "inbox", "write", s.completeInboxItem},
+		{"GET", "/api/v1/schools/:schoolId/inbox/summary", school, "inbox", "read", s.inboxSummary},
+		{"GET", "/api/v1/districts/:districtId/inbox", district, "inbox", "read", s.listDistrictInbox},
+		{"GET", "/api/v1/districts/:districtId/inbox/summary", district, "inbox", "read", s.districtInboxSummary},
+		{"POST", "/api/v1/districts/:districtId/inbox/:itemId/read", district, "inbox", "write", s.markDistrictInboxRead},
+		{"POST", "/api/v1/districts/:districtId/inbox/:itemId/done", district, "inbox", "write", s.completeDistrictInboxItem},
 
 		{"GET", "/api/v1/schools/:schoolId/concerns", school, "concerns", "read", s.myConcerns},
 		{"POST", "/api/v1/schools/:schoolId/concerns", school, "concerns", "write", s.raiseConcern},

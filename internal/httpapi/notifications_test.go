@@ -1,0 +1,161 @@
+package httpapi_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/notify"
+	"github.com/xinqiao/xinqiao/internal/scope"
+)
+
+// A crisis escalated by a job acting for a school lands in the district supervisor's
+// district inbox (once per dedupe key); the header badge counts it in the district
+// scope; the supervisor reads and closes it; nobody else of the district can.
+func TestDistrictInboxAndBadgeCounts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	own := w.target("s1")
+	supervisor := w.id(`SELECT id FROM users WHERE username = 'district.supervisor' AND district_id = $1`, w.district)
+	crisis := uuid.New()
+	job := scope.Actor{DistrictID: w.district, SchoolID: own.school, Kind: scope.School, Username: "system:crisis_escalation"}
+	for range 2 {
+		if err := w.db.App.InTx(ctx, job, func(tx pgx.Tx) error {
+			_, err := inbox.PostDistrict(ctx, tx, inbox.DistrictNotice{District: w.district, User: supervisor, Kind: "crisis_escalated", Task: true,
+				Subject: "crisis", SubjectID: &crisis, DedupeKey: "crisis_escalated:" + crisis.String()})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := "/api/v1/districts/" + w.district.String() + "/inbox"
+	sup, admin := w.token("district.supervisor"), w.token("district.admin")
+	var counts inbox.Counts
+	if r := w.do(sup, "GET", base+"/summary", nil); r.status != 200 {
+		t.Fatalf("summary: %d %s", r.status, r.body)
+	} else if r.decode(t, &counts); counts.Unread != 1 || counts.Open != 1 {
+		t.Fatalf("supervisor's badge = %+v, want 1 unread, 1 open task", counts)
+	}
+	var box inbox.Summary
+	w.do(sup, "GET", base, nil).decode(t, &box)
+	if !hasItem(box, "crisis_escalated", crisis, true) || len(box.Items) != 1 {
+		t.Fatalf("supervisor's inbox: %+v", box)
+	}
+	item := box.Items[0].ID.String()
+	w.do(admin, "GET", base+"/summary", nil).decode(t, &counts)
+	if counts.Unread != 0 || counts.Open != 0 {
+		t.Fatalf("the administrator's badge counts the supervisor's item: %+v", counts)
+	}
+	for _, action := range []string{"read", "done"} {
+		if r := w.do(admin, "POST", base+"/"+item+"/"+action, nil); r.status != 404 {
+			t.Fatalf("the administrator %s the supervisor's item: %d", action, r.status)
+		}
+	}
+	if r := w.do(sup, "POST", base+"/"+item+"/read", nil); r.status != 200 {
+		t.Fatalf("read: %d %s", r.status, r.body)
+	}
+	w.do(sup, "GET", base+"/summary", nil).decode(t, &counts)
+	if counts.Unread != 0 || counts.Open != 1 {
+		t.Fatalf("after reading: %+v, want 0 unread, 1 open task", counts)
+	}
+	if r := w.do(sup, "POST", base+"/"+item+"/done", nil); r.status != 200 {
+		t.Fatalf("done: %d %s", r.status, r.body)
+	}
+	w.do(sup, "GET", base+"/summary", nil).decode(t, &counts)
+	if counts.Open != 0 {
+		t.Fatalf("after done: %+v", counts)
+	}
+	if r := w.do(sup, "POST", base+"/not-a-uuid/read", nil); r.status != 404 && r.status != 400 {
+		t.Fatalf("a malformed item id: %d", r.status)
+	}
+
+	// The school badge: a counselor's unread items and open tasks in the school.
+	w.victim("inbox_item", own)
+	if r := w.do(w.token("counselor.s1"), "GET", "/api/v1/schools/"+own.school.String()+"/inbox/summary", nil); r.status != 200 {
+		t.Fatalf("school summary: %d %s", r.status, r.body)
+	} else if r.decode(t, &counts); counts.Unread < 1 {
+		t.Fatalf("counselor's badge = %+v", counts)
+	}
+}
+
+// Each user sets their own e-mail address and switch; bad input is refused with the
+// field named and nothing stored.
+func TestNotificationSettingsAreSelfService(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	teacher, leader := w.token("teacher.s1"), w.token("leader.s1")
+	const path = "/api/v1/me/notification-settings"
+	var s notify.Settings
+	if r := w.do(teacher, "GET", path, nil); r.status != 200 {
+		t.Fatalf("get: %d %s", r.status, r.body)
+	} else if r.decode(t, &s); s.Email != nil || s.EmailEnabled {
+		t.Fatalf("defaults: %+v", s)
+	}
+	for _, c := range []struct {
+		body   any
+		status int
+		field  string
+	}{
+		{map[string]any{"email": "no-at-sign", "email_enabled": true}, 422, "email"},
+		{map[string]any{"email": "a@example.test\r\nBcc: x@example.test", "email_enabled": true}, 422, "email"},
+		{map[string]any{"email_enabled": true}, 422, "email"},
+		{map[string]any{"email": "a@example.test"}, 422, "email_enabled"},
+		{map[string]any{"email": 12, "email_enabled": true}, 422, "email"},
+		{"[]", 400, ""},
+	} {
+		r := w.do(teacher, "PUT", path, c.body)
+		if r.status != c.status || !strings.Contains(string(r.body), c.field) {
+			t.Errorf("%v: %d %s, want %d naming %q", c.body, r.status, r.body, c.status, c.field)
+		}
+	}
+	if w.do(teacher, "GET", path, nil).decode(t, &s); s.UpdatedAt != nil {
+		t.Fatalf("a refused change was stored: %+v", s)
+	}
+	if r := w.do(teacher, "PUT", path, map[string]any{"email": "teacher.s1@example.test", "email_enabled": true}); r.status != 200 {
+		t.Fatalf("save: %d %s", r.status, r.body)
+	}
+	if w.do(teacher, "GET", path, nil).decode(t, &s); s.Email == nil || *s.Email != "teacher.s1@example.test" || !s.EmailEnabled {
+		t.Fatalf("saved: %+v", s)
+	}
+	if w.do(leader, "GET", path, nil).decode(t, &s); s.Email != nil {
+		t.Fatalf("another user reads the teacher's address: %+v", s)
+	}
+}
+
+// Items posted by any domain through the API queue one e-mail job each, in the same
+// transaction, whose payload holds ids only.
+func TestInboxItemsQueueAnEmailJobWithIdsOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	const observation = "王同学说不想活了"
+	student := w.id(`SELECT id FROM students s WHERE school_id = $1 AND homeroom_id = $2
+		AND NOT EXISTS (SELECT 1 FROM case_files c WHERE c.school_id = s.school_id AND c.student_id = s.id) LIMIT 1`, own.school, own.homeroom)
+	r := w.do(w.token("teacher.s1"), "POST", "/api/v1/schools/"+own.school.String()+"/concerns",
+		map[string]any{"student_id": student, "urgency": "urgent", "observation": observation})
+	if r.status != 201 {
+		t.Fatalf("raise: %d %s", r.status, r.body)
+	}
+	w.ownerQuery(func(tx pgx.Tx) {
+		var items, jobs int
+		ctx := context.Background()
+		tx.QueryRow(ctx, `SELECT count(*) FROM inbox_items WHERE school_id = $1 AND kind = 'concern_raised'`, own.school).Scan(&items)
+		tx.QueryRow(ctx, `SELECT count(*) FROM outbox o WHERE task_type = $1 AND school_id = $2
+			AND EXISTS (SELECT 1 FROM inbox_items i WHERE i.school_id = o.school_id AND i.id = (o.payload->>'item_id')::uuid AND i.kind = 'concern_raised')`,
+			inbox.TypeEmail, own.school).Scan(&jobs)
+		if items == 0 || jobs != items {
+			t.Fatalf("inbox items %d, e-mail jobs %d: want one job per item", items, jobs)
+		}
+		var leaks int
+		tx.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE task_type = $1 AND (payload::text LIKE '%' || $2 || '%' OR payload::text LIKE '%concern%')`,
+			inbox.TypeEmail, observation).Scan(&leaks)
+		if leaks != 0 {
+			t.Fatalf("%d e-mail job payloads carry more than ids", leaks)
+		}
+	})
+}
