@@ -13,13 +13,17 @@ export const menuPaths: Record<MenuKey, string> = {
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'inbox', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
     case 'school_leader':
       return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':
       return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students'];
+    case 'district_supervisor':
+    case 'researcher':
+    case 'peer_liaison':
+      return ['home', 'inbox'];
     default:
       return ['home'];
   }
@@ -67,4 +71,12 @@ export function grantBody(userId: string, v: { role: Role; school_id?: string; h
 
 export function scopeLabel(m: Membership): string {
   return m.scope_type === 'district' ? m.district_name : (m.school_name ?? '');
+}
+
+// inboxBase is the API path of the selected membership's own inbox: the school inbox for
+// school roles, the district inbox for district roles.
+export function inboxBase(m: Membership | undefined): string | null {
+  if (!m) return null;
+  if (m.scope_type === 'district') return `/api/v1/districts/${m.district_id}/inbox`;
+  return m.school_id ? `/api/v1/schools/${m.school_id}/inbox` : null;
 }

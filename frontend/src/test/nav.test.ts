@@ -5,13 +5,13 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
+    ['district_admin', ['home', 'inbox', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
     ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
     ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
-    ['peer_liaison', ['home']],
-    ['district_supervisor', ['home']],
-    ['researcher', ['home']],
+    ['peer_liaison', ['home', 'inbox']],
+    ['district_supervisor', ['home', 'inbox']],
+    ['researcher', ['home', 'inbox']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
   });
