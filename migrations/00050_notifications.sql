@@ -53,11 +53,15 @@ CREATE POLICY notification_settings_own ON notification_settings
 CREATE POLICY notification_settings_mailer ON notification_settings FOR SELECT
   USING (app_scope() = 'mailer' AND district_id = app_district_id());
 GRANT SELECT, INSERT, UPDATE ON notification_settings TO xinqiao_app;
+-- The mailer also checks that the addressee's account is still enabled.
+CREATE POLICY users_mailer_read ON users FOR SELECT
+  USING (app_scope() = 'mailer' AND district_id = app_district_id());
 
 -- One row per inbox item announced by e-mail (school or district item): the job's
 -- record that makes sending exactly-once under retries. status: sending (claimed with a
--- lease), sent, skipped (e-mail off for the user or the deployment), failed (the SMTP
--- send failed; asynq retries). message_id is derived from the item id.
+-- lease), sent, skipped (e-mail off for the user or the deployment, or the account is
+-- disabled), failed (the SMTP send failed; asynq retries). message_id is derived from
+-- the item id.
 CREATE TABLE email_deliveries (
   district_id uuid NOT NULL REFERENCES districts (id),
   item_id     uuid NOT NULL,
@@ -65,7 +69,7 @@ CREATE TABLE email_deliveries (
   user_id     uuid NOT NULL REFERENCES users (id),
   message_id  text NOT NULL CHECK (length(message_id) <= 200),
   status      text NOT NULL CHECK (status IN ('sending', 'sent', 'skipped', 'failed')),
-  skip_reason text NOT NULL DEFAULT '' CHECK (skip_reason IN ('', 'email_off', 'smtp_off')),
+  skip_reason text NOT NULL DEFAULT '' CHECK (skip_reason IN ('', 'email_off', 'smtp_off', 'user_disabled')),
   attempts    integer NOT NULL DEFAULT 0,
   lease_until timestamptz,
   last_error  text NOT NULL DEFAULT '' CHECK (length(last_error) <= 500),

@@ -60,9 +60,11 @@ var errBusy = errors.New("delivery in progress elsewhere; retry later")
 // the error, so asynq retries it.
 func (m *Mailer) Handle(ctx context.Context, payload []byte) error {
 	var p inbox.EmailPayload
-	if err := json.Unmarshal(payload, &p); err != nil || p.District == uuid.Nil || p.Item == uuid.Nil || p.User == uuid.Nil {
-		// A malformed payload can never succeed: log-worthy, but not retried forever.
-		return fmt.Errorf("inbox e-mail: malformed payload: %w", errors.Join(err, errors.New("missing ids")))
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return fmt.Errorf("inbox e-mail: malformed payload: %w", err)
+	}
+	if p.District == uuid.Nil || p.Item == uuid.Nil || p.User == uuid.Nil {
+		return errors.New("inbox e-mail: the payload lacks an id")
 	}
 	return m.Deliver(ctx, p)
 }
@@ -97,15 +99,18 @@ func (m *Mailer) Deliver(ctx context.Context, p inbox.EmailPayload) error {
 			reason = "smtp_off"
 		} else {
 			var email *string
-			var enabled bool
-			err := tx.QueryRow(ctx, `SELECT email, email_enabled FROM notification_settings WHERE district_id = $1 AND user_id = $2`,
-				p.District, p.User).Scan(&email, &enabled)
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			var enabled, disabled bool
+			err := tx.QueryRow(ctx, `SELECT s.email, coalesce(s.email_enabled, false), u.disabled
+				FROM users u LEFT JOIN notification_settings s ON s.district_id = u.district_id AND s.user_id = u.id
+				WHERE u.district_id = $1 AND u.id = $2`, p.District, p.User).Scan(&email, &enabled, &disabled)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows) || (err == nil && disabled):
+				reason = "user_disabled"
+			case err != nil:
 				return database.MapError(err)
-			}
-			if !enabled || email == nil {
+			case !enabled || email == nil:
 				reason = "email_off"
-			} else {
+			default:
 				to = *email
 			}
 		}

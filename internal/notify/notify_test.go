@@ -285,11 +285,13 @@ func TestARunningDeliveryIsNotSentAgainByAConcurrentRun(t *testing.T) {
 	}
 }
 
-func TestNoEmailIsSentWhenTheUserHasEmailOff(t *testing.T) {
+func TestNoEmailIsSentWhenTheUserHasEmailOffOrIsDisabled(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	off := recipient()
-	users := map[string]scope.Actor{"off": f.user(off, false), "never set": f.user("", false)}
+	off, gone := recipient(), recipient()
+	users := map[string]scope.Actor{"off": f.user(off, false), "never set": f.user("", false), "disabled account": f.user(gone, true)}
+	f.owner(`UPDATE users SET disabled = true WHERE id = $1`, users["disabled account"].UserID)
+	want := map[string]string{"off": "email_off", "never set": "email_off", "disabled account": "user_disabled"}
 	for name, u := range users {
 		f.post(u.UserID, false)
 		for _, job := range f.jobs(u.UserID) {
@@ -297,12 +299,12 @@ func TestNoEmailIsSentWhenTheUserHasEmailOff(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 		}
-		if status, reason, _ := f.delivery(u.UserID); status != notify.StatusSkipped || reason != "email_off" {
-			t.Errorf("%s: delivery = %s (%s), want skipped (email_off)", name, status, reason)
+		if status, reason, _ := f.delivery(u.UserID); status != notify.StatusSkipped || reason != want[name] {
+			t.Errorf("%s: delivery = %s (%s), want skipped (%s)", name, status, reason, want[name])
 		}
 	}
-	if n := len(received(t, off)); n != 0 {
-		t.Fatalf("messages to a user with e-mail off = %d", n)
+	if n := len(received(t, off)) + len(received(t, gone)); n != 0 {
+		t.Fatalf("messages to users with e-mail off or a disabled account = %d", n)
 	}
 	// Turning e-mail on later does not send the old items.
 	on := true
