@@ -334,7 +334,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			},
 			// Idempotent: each crisis escalation step happens once per crisis.
 			crisis.TypeEscalate: func(ctx context.Context, _ []byte) error {
-				n, err := (&crisis.Service{DB: db, Cipher: ring}).EscalateOverdue(ctx, nil)
+				n, err := (&crisis.Service{DB: db, Cipher: ring}).EscalateOverdue(ctx, crisis.NotifySupervisors)
 				if n > 0 {
 					log.Info("crises escalated", "steps", n)
 				}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/crisis"
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -172,4 +174,52 @@ func TestInboxItemsQueueAnEmailJobWithIdsOnly(t *testing.T) {
 			t.Fatalf("%d e-mail job payloads carry more than ids", leaks)
 		}
 	})
+}
+
+// A crisis the school leaves overdue reaches the district: the escalation job's notifier
+// gives every district supervisor (and nobody else) one task in their district inbox, with
+// one e-mail job, however often the job runs.
+func TestAnEscalatedCrisisLandsOnceInTheSupervisorsDistrictInbox(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s1 := w.target("s1")
+	student := w.calmStudent(s1)
+	c, err := w.crises.Open(bg(), w.counselorActor(t, "s1"), s1.school, crisis.OpenInput{Source: "counselor", StudentID: &student, Level: "imminent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() {
+		if _, err := w.crises.EscalateOverdue(bg(), crisis.NotifySupervisors); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.clock.Advance(16 * time.Minute) // to the leader
+	run()
+	items := func(username string) int {
+		return w.scalar(`SELECT count(*) FROM district_inbox_items i JOIN users u ON u.id = i.user_id
+			WHERE u.username = $1 AND i.kind = 'crisis_escalated' AND i.subject_id = $2`, username, c.ID)
+	}
+	if n := items("district.supervisor"); n != 0 {
+		t.Fatalf("the supervisor has %d items before the district escalation", n)
+	}
+	w.clock.Advance(61 * time.Minute) // to the district
+	run()
+	run()
+	if n := items("district.supervisor"); n != 1 {
+		t.Fatalf("supervisor items = %d, want 1", n)
+	}
+	for _, other := range []string{"district.admin", "researcher"} {
+		if n := items(other); n != 0 {
+			t.Fatalf("%s has %d crisis items", other, n)
+		}
+	}
+	var box inbox.Summary
+	w.do(w.token("district.supervisor"), "GET", "/api/v1/districts/"+s1.district.String()+"/inbox", nil).decode(t, &box)
+	if !hasItem(box, "crisis_escalated", c.ID, true) {
+		t.Fatalf("the supervisor's inbox: %+v", box)
+	}
+	if n := w.scalar(`SELECT count(*) FROM outbox o JOIN district_inbox_items i ON i.id = (o.payload->>'item_id')::uuid
+		WHERE o.task_type = $1 AND i.subject_id = $2`, inbox.TypeEmail, c.ID); n != 1 {
+		t.Fatalf("e-mail jobs for the district item = %d, want 1", n)
+	}
 }

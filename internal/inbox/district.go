@@ -71,6 +71,32 @@ func PostDistrict(ctx context.Context, tx pgx.Tx, n DistrictNotice) (bool, error
 	return true, database.MapError(sp.Commit(ctx))
 }
 
+// PostDistrictRole posts n to every enabled user holding role in n.District (n.User is
+// ignored), e.g. to all district supervisors, in the caller's transaction (a school or
+// district scope of that district). It reports how many items were added.
+func PostDistrictRole(ctx context.Context, tx pgx.Tx, role string, n DistrictNotice) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT district_role_users($1, $2)`, n.District, role)
+	if err != nil {
+		return 0, database.MapError(err)
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return 0, database.MapError(err)
+	}
+	added := 0
+	for _, u := range users {
+		n.User = u
+		ok, err := PostDistrict(ctx, tx, n)
+		if err != nil {
+			return added, err
+		}
+		if ok {
+			added++
+		}
+	}
+	return added, nil
+}
+
 // TypeEmail is the job announcing one inbox item by e-mail (internal/notify handles it).
 const TypeEmail = "inbox:email"
 
