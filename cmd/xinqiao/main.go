@@ -46,6 +46,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -213,7 +214,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	crises := &crisis.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles, Disclosures: disclosures}
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
-		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
+		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db}, Notifications: &notify.Service{DB: a.db},
 		Concerns: &concern.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
@@ -309,6 +310,11 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	docs := &document.Service{DB: db, Cipher: ring, Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log}
+	mailer := &notify.Mailer{DB: db, PublicURL: cfg.PublicURL,
+		SMTP: notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}}
+	if cfg.SMTPAddr == "" {
+		log.Info("e-mail notifications are off (XINQIAO_SMTP_ADDR is empty)")
+	}
 	w := &jobs.Worker{Redis: redisOpt, Log: log,
 		Tasks: map[string]func(context.Context, []byte) error{
 			// Idempotent: a second run finds nothing left to sign.
@@ -353,7 +359,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			},
 			// Idempotent: each crisis escalation step happens once per crisis.
 			crisis.TypeEscalate: func(ctx context.Context, _ []byte) error {
-				n, err := (&crisis.Service{DB: db, Cipher: ring}).EscalateOverdue(ctx, nil)
+				n, err := (&crisis.Service{DB: db, Cipher: ring}).EscalateOverdue(ctx, crisis.NotifySupervisors)
 				if n > 0 {
 					log.Info("crises escalated", "steps", n)
 				}
@@ -387,6 +393,9 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				}
 				return err
 			},
+			// Idempotent: one delivery row per inbox item; a sent or skipped item is left
+			// alone, a failed send returns the error and asynq retries it.
+			inbox.TypeEmail: mailer.Handle,
 			// Idempotent: removes objects older than an hour that have no row.
 			document.TypeReconcile: func(ctx context.Context, _ []byte) error {
 				n, err := docs.RemoveOrphans(ctx, time.Now().Add(-document.OrphanAge))

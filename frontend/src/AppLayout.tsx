@@ -10,6 +10,8 @@ import { api } from './api/client';
 import { signedOut, useSession } from './session';
 import { menuFor, menuPaths, scopeLabel, type MenuKey } from './nav';
 import LanguageSwitch from './LanguageSwitch';
+import NotificationBell from './components/NotificationBell';
+import AccountDialog from './components/AccountDialog';
 
 const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
@@ -24,6 +26,7 @@ export default function AppLayout({ children }: { children: ReactNode }) {
   const location = useLocation();
   const qc = useQueryClient();
   const [leaving, setLeaving] = useState(false);
+  const [account, setAccount] = useState(false);
   const keys = current ? menuFor(current.role) : (['home'] as MenuKey[]);
   const selected = keys.find((k) => menuPaths[k] === location.pathname) ?? 'home';
   const memberships = me?.memberships ?? [];
@@ -82,9 +85,12 @@ export default function AppLayout({ children }: { children: ReactNode }) {
                 </span>
               )
             )}
-            <Typography.Text strong data-testid="current-user">
-              <UserOutlined /> {me?.user.display_name}
-            </Typography.Text>
+            <NotificationBell />
+            <Button type="text" data-testid="current-user" aria-label={t('notifications.account')} onClick={() => setAccount(true)}>
+              <Typography.Text strong>
+                <UserOutlined /> {me?.user.display_name}
+              </Typography.Text>
+            </Button>
             <LanguageSwitch />
             <Button data-testid="logout" icon={<LogoutOutlined />} onClick={logout} loading={leaving}>
               {t('login.logout')}
@@ -92,6 +98,7 @@ export default function AppLayout({ children }: { children: ReactNode }) {
           </Space>
         </Layout.Header>
         <Layout.Content style={{ margin: 24 }}>{children}</Layout.Content>
+        <AccountDialog open={account} onClose={() => setAccount(false)} />
       </Layout>
     </Layout>
   );

@@ -13,15 +13,18 @@ export const menuPaths: Record<MenuKey, string> = {
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'inbox', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit'];
     case 'school_leader':
       return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit'];
     case 'counselor':
       return ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
-      return ['home', 'teachingCases'];
+      return ['home', 'inbox', 'teachingCases'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students', 'library'];
+    case 'researcher':
+    case 'peer_liaison':
+      return ['home', 'inbox'];
     default:
       return ['home'];
   }
@@ -69,4 +72,12 @@ export function grantBody(userId: string, v: { role: Role; school_id?: string; h
 
 export function scopeLabel(m: Membership): string {
   return m.scope_type === 'district' ? m.district_name : (m.school_name ?? '');
+}
+
+// inboxBase is the API path of the selected membership's own inbox: the school inbox for
+// school roles, the district inbox for district roles.
+export function inboxBase(m: Membership | undefined): string | null {
+  if (!m) return null;
+  if (m.scope_type === 'district') return `/api/v1/districts/${m.district_id}/inbox`;
+  return m.school_id ? `/api/v1/schools/${m.school_id}/inbox` : null;
 }

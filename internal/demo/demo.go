@@ -16,7 +16,9 @@ import (
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/library"
+	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -239,7 +241,45 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 			return nil, false, fmt.Errorf("screening: %w", err)
 		}
 	}
+	if err := s.seedNotifications(ctx, a, districtID); err != nil {
+		return nil, false, fmt.Errorf("notifications: %w", err)
+	}
 	return Logins(), true, nil
+}
+
+// seedNotifications turns e-mail reminders on for counselor.s1 and the district
+// supervisor (addresses <username>@xinqiao.example, delivered to the local Mailpit by
+// `make run`) and leaves each district user a hint in their district inbox.
+func (s *Seeder) seedNotifications(ctx context.Context, admin scope.Actor, district uuid.UUID) error {
+	ids := map[string]uuid.UUID{}
+	err := s.DB.InTx(ctx, admin, func(tx pgx.Tx) error {
+		for _, u := range []string{"district.admin", "district.supervisor", "researcher", "counselor.s1"} {
+			var id uuid.UUID
+			if err := tx.QueryRow(ctx, `SELECT id FROM users WHERE district_id = $1 AND username = $2`, district, s.name(u)).Scan(&id); err != nil {
+				return err
+			}
+			ids[u] = id
+		}
+		for _, u := range []string{"district.admin", "district.supervisor", "researcher"} {
+			if _, err := inbox.PostDistrict(ctx, tx, inbox.DistrictNotice{District: district, User: ids[u], Kind: "email_reminders_available",
+				DedupeKey: "demo:email_reminders_available"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	on := true
+	for _, u := range []string{"district.supervisor", "counselor.s1"} {
+		email := s.name(u) + "@xinqiao.example"
+		self := scope.Actor{UserID: ids[u], Username: s.name(u), DistrictID: district, Kind: scope.User}
+		if _, err := (&notify.Service{DB: s.DB}).Save(ctx, self, notify.SettingsInput{Email: &email, EmailEnabled: &on}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // seedScreening opens an autumn PHQ-9 + GAD-7 campaign for the junior grades of the

@@ -63,8 +63,11 @@ var (
 // matrix declares the expected outcome of every route for every role and target. A
 // route registered in the router but missing here fails the test.
 var matrix = map[string]map[string]cell{
-	"GET /api/v1/me":           by(all, all, all, all, all, all, all),
-	"POST /api/v1/auth/logout": by(all, all, all, all, all, all, all),
+	"GET /api/v1/me": by(all, all, all, all, all, all, all),
+	// Each user's own notification settings.
+	"GET /api/v1/me/notification-settings": by(all, all, all, all, all, all, all),
+	"PUT /api/v1/me/notification-settings": by(all, all, all, all, all, all, all),
+	"POST /api/v1/auth/logout":             by(all, all, all, all, all, all, all),
 
 	"GET /api/v1/districts/:districtId/schools":                      by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/schools":                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
@@ -145,6 +148,13 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/inbox":               by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
 	"POST /api/v1/schools/:schoolId/inbox/:itemId/read": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
 	"POST /api/v1/schools/:schoolId/inbox/:itemId/done": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
+	"GET /api/v1/schools/:schoolId/inbox/summary":       by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
+	// The district inbox: every district role has its own. The item of the test is
+	// district.supervisor's: anybody else's attempt finds nothing.
+	"GET /api/v1/districts/:districtId/inbox":               by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/inbox/summary":       by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/inbox/:itemId/read": by(dNF, dOK, dNF, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/inbox/:itemId/done": by(dNF, dOK, dNF, dNF, dNF, dNF, dNF),
 
 	// Concerns: homeroom teachers raise them and follow their status; counselors work
 	// the intake queue.
@@ -367,6 +377,9 @@ func (w *world) victim(kind string, t target) uuid.UUID {
 		case "inbox_item": // addressed to counselor.s1
 			_, err = tx.Exec(ctx, `INSERT INTO inbox_items (school_id, id, user_id, kind)
 				SELECT $1, $2, id, 'concern_raised' FROM users WHERE username = 'counselor.s1' AND district_id = $3`, t.school, id, w.district)
+		case "district_inbox_item": // addressed to district.supervisor
+			_, err = tx.Exec(ctx, `INSERT INTO district_inbox_items (district_id, id, user_id, kind)
+				SELECT $1, $2, id, 'crisis_escalated' FROM users WHERE username = 'district.supervisor' AND district_id = $3`, t.district, id, w.district)
 		case "consent": // a student's referral consent in the target's case file
 			_, err = tx.Exec(ctx, `INSERT INTO consents (school_id, id, case_file_id, given_by, scope, valid_from, recorded_by)
 				SELECT $1, $2, $3, 'student', 'referral', current_date, opened_by FROM case_files WHERE school_id = $1 AND id = $3`, t.school, id, t.caseFile)
@@ -501,6 +514,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":alertId") {
 		replace("alertId", w.newAlert(t))
 	}
+	if strings.Contains(path, ":itemId") && strings.HasPrefix(pattern, "/api/v1/districts/") {
+		replace("itemId", w.victim("district_inbox_item", t))
+	}
 	if strings.Contains(path, ":itemId") {
 		replace("itemId", w.victim("inbox_item", t))
 	}
@@ -596,6 +612,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 			"reason": "交接测试"}
 	case "PUT /api/v1/schools/:schoolId/settings":
 		body = map[string]any{"caseload_only": false}
+	case "PUT /api/v1/me/notification-settings":
+		body = map[string]any{"email": fmt.Sprintf("mx%d@example.test", n), "email_enabled": true}
 	case "PUT /api/v1/districts/:districtId/retention":
 		body = map[string]any{"retention_years": 10}
 	case "POST /api/v1/schools/:schoolId/concerns":

@@ -38,6 +38,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -77,6 +78,8 @@ type Server struct {
 	Jobs         *jobrun.Store
 	Research     *research.Service
 	Rollups      *rollup.Service
+	// Notifications holds each user's own e-mail settings.
+	Notifications *notify.Service
 	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
 	CodeLimits     *CodeLimiter
 	codeLimiter    *CodeLimiter
@@ -127,6 +130,8 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/auth/login", public, "", "", s.login},
 		{"POST", "/api/v1/auth/logout", userOnly, "", "", s.logout},
 		{"GET", "/api/v1/me", userOnly, "", "", s.me},
+		{"GET", "/api/v1/me/notification-settings", userOnly, "", "", s.getNotificationSettings},
+		{"PUT", "/api/v1/me/notification-settings", userOnly, "", "", s.saveNotificationSettings},
 
 		{"GET", "/api/v1/districts/:districtId/schools", district, "schools", "read", s.listSchools},
 		{"POST", "/api/v1/districts/:districtId/schools", district, "schools", "write", s.createSchool},
@@ -197,6 +202,11 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/done", school, "inbox", "write", s.completeInboxItem},
+		{"GET", "/api/v1/schools/:schoolId/inbox/summary", school, "inbox", "read", s.inboxSummary},
+		{"GET", "/api/v1/districts/:districtId/inbox", district, "inbox", "read", s.listDistrictInbox},
+		{"GET", "/api/v1/districts/:districtId/inbox/summary", district, "inbox", "read", s.districtInboxSummary},
+		{"POST", "/api/v1/districts/:districtId/inbox/:itemId/read", district, "inbox", "write", s.markDistrictInboxRead},
+		{"POST", "/api/v1/districts/:districtId/inbox/:itemId/done", district, "inbox", "write", s.completeDistrictInboxItem},
 
 		{"GET", "/api/v1/schools/:schoolId/concerns", school, "concerns", "read", s.myConcerns},
 		{"POST", "/api/v1/schools/:schoolId/concerns", school, "concerns", "write", s.raiseConcern},

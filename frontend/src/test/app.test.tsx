@@ -138,7 +138,7 @@ describe('emergency access review', () => {
     vi.stubGlobal('fetch', fetch);
     render(<App />);
     const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
-    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '学校管理', '用户与授权', '关注类别', '图书资料', '典型案例', '紧急查阅审查', '档案保存期限', '审计日志']);
+    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '待办与通知', '学校管理', '用户与授权', '关注类别', '图书资料', '典型案例', '紧急查阅审查', '档案保存期限', '审计日志']);
     await act(async () => {
       fireEvent.click(within(nav).getByText('紧急查阅审查'));
     });

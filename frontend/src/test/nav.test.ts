@@ -5,13 +5,13 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit']],
+    ['district_admin', ['home', 'inbox', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit']],
     ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit']],
     ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library', 'teachingCases']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
-    ['peer_liaison', ['home']],
-    ['district_supervisor', ['home', 'teachingCases']],
-    ['researcher', ['home']],
+    ['peer_liaison', ['home', 'inbox']],
+    ['district_supervisor', ['home', 'inbox', 'teachingCases']],
+    ['researcher', ['home', 'inbox']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
   });
