@@ -28,6 +28,18 @@ const Intake = lazy(() => import('./pages/Intake'));
 const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 const Retention = lazy(() => import('./pages/Retention'));
+const Instruments = lazy(() => import('./pages/Instruments'));
+const Campaigns = lazy(() => import('./pages/Campaigns'));
+const SchoolCampaigns = lazy(() => import('./pages/SchoolCampaigns'));
+const ScreeningAlerts = lazy(() => import('./pages/ScreeningAlerts'));
+const ScreeningEscalations = lazy(() => import('./pages/ScreeningEscalations'));
+const StudentScreening = lazy(() => import('./pages/StudentScreening'));
+
+// isPublicPath: pages without an account (a student's questionnaire at /s/<code>). A 401
+// there must never send the visitor to the login page.
+export function isPublicPath(pathname: string): boolean {
+  return pathname.startsWith('/s/');
+}
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -44,6 +56,7 @@ function UnauthorizedBridge() {
   const navigate = useNavigate();
   useEffect(() => {
     setUnauthorizedHandler(() => {
+      if (isPublicPath(window.location.pathname)) return;
       signedOut(queryClient);
       if (window.location.pathname !== '/login') navigate('/login', { replace: true });
     });
@@ -82,6 +95,11 @@ function Guarded() {
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
           <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
+          <Route path="/instruments" element={<Allowed k="instruments"><Instruments /></Allowed>} />
+          <Route path="/campaigns" element={<Allowed k="campaigns"><Campaigns /></Allowed>} />
+          <Route path="/screening" element={<Allowed k="schoolCampaigns"><SchoolCampaigns /></Allowed>} />
+          <Route path="/screening-alerts" element={<Allowed k="screeningAlerts"><ScreeningAlerts /></Allowed>} />
+          <Route path="/screening-escalations" element={<Allowed k="screeningEscalations"><ScreeningEscalations /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>
@@ -103,12 +121,21 @@ export default function App() {
         <QueryClientProvider client={queryClient}>
           <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
             <UnauthorizedBridge />
-            <SessionProvider>
-              <Routes>
-                <Route path="/login" element={<Login />} />
-                <Route path="/*" element={<Guarded />} />
-              </Routes>
-            </SessionProvider>
+            <Routes>
+              {/* The student questionnaire: no account, no session lookup, no app layout. */}
+              <Route path="/s/:code" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><StudentScreening /></Suspense>} />
+              <Route
+                path="/*"
+                element={
+                  <SessionProvider>
+                    <Routes>
+                      <Route path="/login" element={<Login />} />
+                      <Route path="/*" element={<Guarded />} />
+                    </Routes>
+                  </SessionProvider>
+                }
+              />
+            </Routes>
           </BrowserRouter>
         </QueryClientProvider>
       </AntApp>

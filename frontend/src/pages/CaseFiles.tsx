@@ -17,6 +17,7 @@ import { useConcernCategories } from './casefile/categories';
 import SupportPlans from './casefile/SupportPlans';
 import Documents from './casefile/Documents';
 import EmergencyGrants from './casefile/EmergencyGrants';
+import AssessmentHistory from './casefile/Assessments';
 
 interface Entry {
   case_file_id: string;
@@ -156,18 +157,18 @@ export default function CaseFiles() {
         />
       </Modal>
       <Drawer open={!!openId} width={760} onClose={() => setOpenId(null)} destroyOnHidden title={t('caseFile.timeline')}>
-        {openId && base && <CaseFileDetail base={base} id={openId} />}
+        {openId && base && school && <CaseFileDetail base={base} school={school} id={openId} />}
       </Drawer>
     </Card>
   );
 }
 
-function CaseFileDetail({ base, id }: { base: string; id: string }) {
+function CaseFileDetail({ base, school, id }: { base: string; school: string; id: string }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const toFields = useFieldErrors();
-  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
+  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { student_id: string; counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
   const timeline = useQuery({ queryKey: ['timeline', id], queryFn: () => api<{ items: Session[] }>('GET', `${base}/case-files/${id}/timeline`) });
   const categories = useConcernCategories(base);
   // Every other kind of entry (tier changes, documents, consents, plans ...) joins the
@@ -293,6 +294,11 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
           { key: 'consent', label: <span data-testid="tab-consent">{t('consent.tab')}</span>, children: <ConsentTab base={base} id={id} /> },
           { key: 'documents', label: t('documents.tab'), children: <Documents base={base} id={id} /> },
           { key: 'emergency', label: t('emergency.tab'), children: <EmergencyGrants base={base} id={id} /> },
+          {
+            key: 'assessments',
+            label: <span data-testid="tab-assessments">{t('screening.assessment.tab')}</span>,
+            children: file.data?.student_id ? <AssessmentHistory school={school} studentId={file.data.student_id} /> : null,
+          },
         ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}

@@ -62,6 +62,9 @@ export default function Inbox() {
             data-testid="inbox-item"
             data-kind={it.kind}
             actions={[
+              it.subject_type === 'screening_alert' && (
+                <a key="alert" data-testid="inbox-open-alerts" onClick={() => navigate('/screening-alerts')}>{t('inbox.openAlerts')}</a>
+              ),
               it.case_file_id && (
                 <a key="open" onClick={() => navigate(`/case-files?open=${it.case_file_id}`)}>{t('inbox.openCaseFile')}</a>
               ),

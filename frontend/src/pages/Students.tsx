@@ -11,6 +11,7 @@ import { canImportRoster } from '../nav';
 import { useCursorList } from '../components/useCursorList';
 import ProblemAlert from '../components/ProblemAlert';
 import ImportErrors from '../components/ImportErrors';
+import AssessmentHistory from './casefile/Assessments';
 
 const statusColor = { enrolled: 'green', graduated: 'default', transferred: 'orange' } as const;
 
@@ -87,6 +88,13 @@ export default function Students() {
       {importing && base && school && <ImportDialog path={`${base}/import`} schoolId={school} onClose={() => setImporting(false)} />}
       <Drawer open={!!detail} width={520} title={t('student.detail')} onClose={() => setDetail(null)} destroyOnHidden>
         {detail && base && <StudentDetail path={`${base}/${detail}`} />}
+        {/* Screening results are confidential to the school's counselors. */}
+        {detail && school && current?.role === 'counselor' && (
+          <>
+            <Typography.Title level={5} style={{ marginTop: 16 }}>{t('screening.assessment.tab')}</Typography.Title>
+            <AssessmentHistory school={school} studentId={detail} />
+          </>
+        )}
       </Drawer>
     </Card>
   );

@@ -5,12 +5,12 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students']],
+    ['district_admin', ['home', 'schools', 'users', 'instruments', 'campaigns', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'audit']],
+    ['counselor', ['home', 'inbox', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
     ['peer_liaison', ['home']],
-    ['district_supervisor', ['home']],
+    ['district_supervisor', ['home', 'screeningEscalations']],
     ['researcher', ['home']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
