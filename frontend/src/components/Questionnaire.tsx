@@ -11,12 +11,15 @@ export interface QuestionnaireProps {
   disabled?: boolean;
   // flagText replaces "please answer" under a highlighted item (e.g. in the editor preview).
   flagText?: string;
+  // compact lays the options side by side with their values (paper entry by counselors;
+  // never for students).
+  compact?: boolean;
 }
 
 // Questionnaire shows instruments the way a student answers them: the stem, then each
 // item with its options as radio buttons, one under the other (fits a phone). It never
 // shows values, scores, bands or labels of a result.
-export default function Questionnaire({ instruments, answers, onChange, missing, disabled, flagText }: QuestionnaireProps) {
+export default function Questionnaire({ instruments, answers, onChange, missing, disabled, flagText, compact }: QuestionnaireProps) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   return (
@@ -51,9 +54,9 @@ export default function Questionnaire({ instruments, answers, onChange, missing,
                   value={answers[ins.id]?.[it.code]}
                   onChange={(e) => onChange?.(ins.id, it.code, e.target.value as number)}
                 >
-                  <Space direction="vertical" size={4}>
+                  <Space direction={compact ? 'horizontal' : 'vertical'} size={compact ? 8 : 4} wrap={compact}>
                     {it.options.map((o) => (
-                      <Radio key={o.value} value={o.value} style={{ minHeight: 28 }}>{pick(o.label, lang)}</Radio>
+                      <Radio key={o.value} value={o.value} style={{ minHeight: 28 }}>{compact ? `${o.value} ${pick(o.label, lang)}` : pick(o.label, lang)}</Radio>
                     ))}
                   </Space>
                 </Radio.Group>

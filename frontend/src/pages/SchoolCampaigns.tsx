@@ -368,7 +368,7 @@ function PaperEntry({ school, campaign, row, onClose, onSaved }: {
   });
   const pending = sheets.filter((s) => !done.has(s.id));
   return (
-    <Modal open width={720} title={`${t('screening.paper.title')} · ${row.name}（${row.student_number}）`} onCancel={onClose}
+    <Modal open width={720} title={`${t('screening.paper.title')} · ${row.name} · ${row.student_number}`} onCancel={onClose}
       okText={t('screening.paper.submit')} okButtonProps={{ 'data-testid': 'paper-submit' } as ButtonProps} confirmLoading={submit.isPending}
       onOk={() => {
         const m = missingItems(pending, answers);
@@ -387,6 +387,7 @@ function PaperEntry({ school, campaign, row, onClose, onSaved }: {
         instruments={pending}
         answers={answers}
         missing={missing}
+        compact
         onChange={(ins, item, v) => setAnswers((a) => setAnswer(a, ins, item, v))}
       />
     </Modal>

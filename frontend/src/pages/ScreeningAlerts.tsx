@@ -66,7 +66,7 @@ export default function ScreeningAlerts() {
     },
     onError: (e) => form.setFields(toFields(e)),
   });
-  const time = (v?: string | null) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—');
+  const time = (v?: string | null) => (v ? <span style={{ whiteSpace: 'nowrap' }}>{dayjs(v).format('MM-DD HH:mm')}</span> : '—');
   return (
     <Card
       title={t('menu.screeningAlerts')}
@@ -85,10 +85,14 @@ export default function ScreeningAlerts() {
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: t('screening.alert.none') }}
         onRow={alertRowProps}
+        scroll={{ x: 'max-content' }}
         columns={[
           { title: t('screening.alert.raisedAt'), dataIndex: 'created_at', render: time },
-          { title: t('student.name'), dataIndex: 'student_name', render: (v: string, a: Alert) => <span data-testid="alert-student">{v} <Typography.Text type="secondary">{a.student_number}</Typography.Text></span> },
-          { title: t('student.homeroom'), dataIndex: 'homeroom_name' },
+          { title: t('student.name'), dataIndex: 'student_name', render: (v: string, a: Alert) => (
+            <span data-testid="alert-student" style={{ whiteSpace: 'nowrap' }}>
+              {v}<br /><Typography.Text type="secondary" style={{ fontSize: 12 }}>{a.student_number} · {a.homeroom_name}</Typography.Text>
+            </span>
+          ) },
           { title: t('screening.alert.instrument'), dataIndex: 'instrument_code', render: (v: string) => v.toUpperCase() },
           {
             title: t('screening.alert.reason'),

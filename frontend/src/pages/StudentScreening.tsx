@@ -36,6 +36,7 @@ function Page({ children }: { children: React.ReactNode }) {
   const { t } = useTranslation();
   return (
     <div style={{ minHeight: '100vh', background: '#f5f7fa' }}>
+      <style>{'body { margin: 0; }'}</style>
       <div style={{ maxWidth: 560, margin: '0 auto', padding: '12px 16px 32px' }}>
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginBottom: 12 }}>
           <Typography.Text strong style={{ color: '#1677ff' }}><HeartOutlined /> {t('app.name')}</Typography.Text>
