@@ -57,7 +57,8 @@ export const scenarios = [
     check(url.startsWith('http') && url.includes('/s/'), `unexpected address on the slip: ${url}`);
     const student = (await slip.locator('div').nth(1).innerText()).trim().split(/\s+/)[0];
     check(student.length > 0 && slipText.includes(student), 'the slip shows no student name');
-    await page.keyboard.press('Escape');
+    await page.locator('.ant-modal:visible .ant-modal-close').click();
+    await page.getByTestId('code-sheet').waitFor({ state: 'detached' });
 
     // 3. A student answers on a phone, without an account, in a fresh browser context.
     const phone = await page.context().browser().newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
