@@ -44,6 +44,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
@@ -207,6 +208,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
 		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
+		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
@@ -249,6 +251,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
+		{Spec: "@every 1m", Task: asynq.NewTask(screening.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -308,6 +311,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				}
 				return err
 			},
+			// Idempotent: each escalation step happens once per alert.
+			screening.TypeEscalate: func(ctx context.Context, _ []byte) error {
+				n, err := (&screening.Service{DB: db, Cipher: ring}).EscalateOverdue(ctx)
+				if n > 0 {
+					log.Info("screening alerts escalated", "steps", n)
+				}
+				return err
+			},
 			// Idempotent: removes objects older than an hour that have no row.
 			document.TypeReconcile: func(ctx context.Context, _ []byte) error {
 				n, err := docs.RemoveOrphans(ctx, time.Now().Add(-document.OrphanAge))
@@ -348,7 +359,8 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		return err
 	}
 	defer a.db.Close()
-	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload}
+	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
+		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 )
 
@@ -58,6 +59,9 @@ type Seeder struct {
 	ReloadPolicy func() error
 	// StudentsPerSchool defaults to 200.
 	StudentsPerSchool int
+	// Screening, when set, opens a demo screening campaign with a few answered sheets
+	// (and so a critical-item alert in the counselor's queue).
+	Screening *screening.Service
 	// Prefix, when set, seeds a second district: its code is the prefix, its name is
 	// 示范区-<prefix>, school codes and usernames start with "<prefix>.". Tests use it.
 	Prefix string
@@ -201,7 +205,80 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 			return nil, false, fmt.Errorf("students of %s: %w", p.code, err)
 		}
 	}
+	if s.Screening != nil {
+		if err := s.seedScreening(ctx, a, districtID); err != nil {
+			return nil, false, fmt.Errorf("screening: %w", err)
+		}
+	}
 	return Logins(), true, nil
+}
+
+// seedScreening opens an autumn PHQ-9 + GAD-7 campaign for the junior grades of the
+// K-12 schools, issues codes to the first homeroom of school 1 and answers three of
+// them, one with PHQ-9 item 9 = 2 (a critical item).
+func (s *Seeder) seedScreening(ctx context.Context, admin scope.Actor, district uuid.UUID) error {
+	if _, err := s.Screening.SaveSettings(ctx, admin, district, screening.Settings{AlertDeadlineMinutes: 240, LeaderEscalationMinutes: 240,
+		Thresholds:   map[string]string{"phq9": "moderately_severe", "gad7": "severe"},
+		HelpContacts: "学校心理辅导室：午休及放学后开放；全国心理援助热线 12356；紧急情况请拨打 120 或 110。"}); err != nil {
+		return err
+	}
+	var schools []uuid.UUID
+	var firstHomeroom uuid.UUID
+	err := s.DB.InTx(ctx, admin, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM schools WHERE district_id = $1 AND kind = 'k12' ORDER BY code`, district)
+		if err != nil {
+			return err
+		}
+		schools, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		return err
+	})
+	if err != nil || len(schools) == 0 {
+		return err
+	}
+	phq9, gad7 := uuid.MustParse("00000000-0000-4000-8000-00000000f009"), uuid.MustParse("00000000-0000-4000-8000-00000000f007")
+	now := time.Now()
+	c, err := s.Screening.CreateCampaign(ctx, admin, district, screening.CampaignInput{Title: "2026 秋季学期心理健康测查",
+		InstrumentIDs: []uuid.UUID{phq9, gad7}, SchoolIDs: schools, Grades: []string{"七年级", "八年级", "四年级", "五年级"},
+		OpensAt: now.Add(-24 * time.Hour), ClosesAt: now.Add(14 * 24 * time.Hour), ConsentRule: "opt_out",
+		StudentMessage: "同学你好！这份问卷帮助老师了解大家最近的感受，没有对错之分，请根据最近两周的真实情况作答。你的回答只有学校心理老师能看到。"})
+	if err != nil {
+		return err
+	}
+	counselor, err := s.leaderActor(ctx, s.name("counselor.s1"), district, schools[0])
+	if err != nil {
+		return err
+	}
+	counselor.Roles = []string{scope.Counselor}
+	err = s.DB.InTx(ctx, counselor, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT id FROM org_units WHERE school_id = $1 AND kind = 'homeroom' ORDER BY position, name LIMIT 1`, schools[0]).Scan(&firstHomeroom)
+	})
+	if err != nil {
+		return err
+	}
+	sheet, err := s.Screening.IssueCodes(ctx, counselor, schools[0], c.ID, screening.CodesInput{HomeroomID: firstHomeroom})
+	if err != nil {
+		return err
+	}
+	answers := func(n, v int) map[string]int {
+		m := map[string]int{}
+		for i := 1; i <= n; i++ {
+			m[fmt.Sprint(i)] = v
+		}
+		return m
+	}
+	for i, slip := range sheet.Items {
+		if i == 3 {
+			break
+		}
+		p := answers(9, i)
+		if i == 2 {
+			p["9"] = 2
+		}
+		if _, err := s.Screening.Submit(ctx, slip.Code, screening.SubmitInput{Answers: map[uuid.UUID]map[string]int{phq9: p, gad7: answers(7, i)}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DistrictID returns the id of the seeded district (for tests and tools).

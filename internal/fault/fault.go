@@ -22,6 +22,7 @@ const (
 	Unsupported      Kind = "unsupported"        // unsupported media type
 	MethodNotAllowed Kind = "method_not_allowed" // the path exists, the method does not
 	TooLarge         Kind = "too_large"          // payload too large
+	Gone             Kind = "gone"               // existed, but expired or withdrawn for good
 	Unavailable      Kind = "unavailable"        // a dependency is down
 	Internal         Kind = "internal"           // anything else
 )

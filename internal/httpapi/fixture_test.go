@@ -39,6 +39,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/testdb"
@@ -59,6 +60,10 @@ type world struct {
 	docs      *document.Service
 	store     *blob.Store
 	emergency *emergency.Service
+	screening *screening.Service
+	clock     *testClock
+	// codeLimits throttles the student page (nil: the default).
+	codeLimits *httpapi.CodeLimiter
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -77,7 +82,25 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
-func newWorld(t testing.TB) *world {
+// testClock is the screening clock of a world; tests move it forward.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+func newWorld(t testing.TB, opts ...func(*world)) *world {
 	t.Helper()
 	ctx := context.Background()
 	db := testdb.New(t)
@@ -97,6 +120,9 @@ func newWorld(t testing.TB) *world {
 	ro := &roster.Service{DB: db.App}
 	au := &audit.Service{DB: db.App}
 	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, schools: map[string]uuid.UUID{}, tokens: map[string]string{}}
+	for _, o := range opts {
+		o(w)
+	}
 	for _, prefix := range []string{"", "d2"} {
 		s := &demo.Seeder{DB: db.App, Identity: id, Tenants: tn, Roster: ro, ReloadPolicy: en.Reload, StudentsPerSchool: 12, Prefix: prefix}
 		if _, _, err := s.Seed(ctx); err != nil {
@@ -148,10 +174,13 @@ func newWorld(t testing.TB) *world {
 	})
 	w.docs = &document.Service{DB: db.App, Cipher: ring, Store: w.store, MaxBytes: testDocumentCap, Log: log}
 	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
+	w.clock = &testClock{}
+	w.screening = &screening.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Now: w.clock.Now}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
 		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
+		Screening: w.screening, CodeLimits: w.codeLimits,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

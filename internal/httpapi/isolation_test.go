@@ -163,6 +163,36 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/emergency-access/:grantId/case-file":      by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/districts/:districtId/emergency-reviews":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+
+	"GET /api/v1/districts/:districtId/instruments":                           by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/instruments":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/instruments/validate":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/instruments/:instrumentId":             by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/instruments/:instrumentId":             by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/instrument-licences":                   by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/instrument-licences":                  by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/instrument-enablements":                by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/instrument-enablements":               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/screening-settings":                    by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/screening-settings":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/campaigns":                             by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/campaigns":                            by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/campaigns/:campaignId":                 by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"PATCH /api/v1/districts/:districtId/campaigns/:campaignId":               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/campaigns/:campaignId/progress":        by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/screening-escalations":                 by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/campaigns":                                 by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/campaigns/:campaignId":                     by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/campaigns/:campaignId/progress":            by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/campaigns/:campaignId/roster":              by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/campaigns/:campaignId/consents/:studentId": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/campaigns/:campaignId/codes":              by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/campaigns/:campaignId/codes.xlsx":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/students/:studentId/assessments":          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/students/:studentId/assessments":           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/assessments/:assessmentId":                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/screening-alerts":                          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/screening-alerts/:alertId/acknowledge":    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -181,6 +211,8 @@ var publicRoutes = map[string]int{
 	"GET /healthz":             200,
 	"GET /readyz":              200,
 	"GET /metrics":             200,
+	"GET /api/v1/s/:code":      404, // an unknown code
+	"POST /api/v1/s/:code":     404,
 }
 
 // target is one tenant a request is aimed at, with ids of rows inside it.
@@ -308,8 +340,23 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":planId") {
 		replace("planId", w.newPlan(t.code, t.caseFile))
 	}
+	if strings.HasPrefix(pattern, "/api/v1/s/") {
+		path = strings.ReplaceAll(path, ":code", "ABCD-EFGH-JK")
+	}
 	if strings.Contains(path, ":code") {
 		path = strings.ReplaceAll(path, ":code", "emotion")
+	}
+	if strings.Contains(path, ":instrumentId") {
+		replace("instrumentId", w.newInstrument(t, fmt.Sprintf("mx%d", n), false))
+	}
+	if strings.Contains(path, ":campaignId") {
+		replace("campaignId", w.newCampaign(t, "opt_out"))
+	}
+	if strings.Contains(path, ":assessmentId") {
+		replace("assessmentId", w.newAssessment(t, 0).ID)
+	}
+	if strings.Contains(path, ":alertId") {
+		replace("alertId", w.newAlert(t))
 	}
 	if strings.Contains(path, ":itemId") {
 		replace("itemId", w.victim("inbox_item", t))
@@ -411,6 +458,37 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"verdict": "justified", "comment": "情况紧急，理由充分"}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
+	case "POST /api/v1/districts/:districtId/instruments", "POST /api/v1/districts/:districtId/instruments/validate":
+		body = map[string]any{"definition": testDefinition(fmt.Sprintf("mx%d", n), false)}
+	case "PUT /api/v1/districts/:districtId/instruments/:instrumentId":
+		code := w.scalarText(`SELECT code FROM instruments WHERE id = $1`, uuidFromPath(path, "instruments"))
+		body = map[string]any{"definition": testDefinition(code, false)}
+	case "POST /api/v1/districts/:districtId/instrument-licences":
+		w.newInstrument(t, fmt.Sprintf("lic%d", n), true)
+		body = map[string]any{"instrument_code": fmt.Sprintf("lic%d", n), "holder": "区心理辅导中心", "reference": "LIC-2026-001",
+			"valid_until": time.Now().AddDate(1, 0, 0).Format(time.DateOnly)}
+	case "POST /api/v1/districts/:districtId/instrument-enablements":
+		code := fmt.Sprintf("lic%d", n)
+		w.newInstrument(t, code, true)
+		w.newLicence(t, code)
+		body = map[string]any{"school_id": t.school, "instrument_code": code}
+	case "PUT /api/v1/districts/:districtId/screening-settings":
+		body = map[string]any{"alert_deadline_minutes": 240, "leader_escalation_minutes": 240, "thresholds": map[string]string{"phq9": "moderate"}, "help_contacts": "心理援助热线 12356"}
+	case "POST /api/v1/districts/:districtId/campaigns":
+		body = map[string]any{"title": "2026 秋季心理测查", "instrument_ids": []uuid.UUID{phq9ID}, "school_ids": []uuid.UUID{t.school},
+			"grades": []string{}, "opens_at": time.Now().Add(-time.Hour), "closes_at": time.Now().AddDate(0, 0, 7), "consent_rule": "opt_out"}
+	case "PATCH /api/v1/districts/:districtId/campaigns/:campaignId":
+		body = map[string]any{"title": "改名测查"}
+	case "PUT /api/v1/schools/:schoolId/campaigns/:campaignId/consents/:studentId":
+		body = map[string]any{"status": "granted", "guardian": "母亲"}
+	case "POST /api/v1/schools/:schoolId/campaigns/:campaignId/codes", "POST /api/v1/schools/:schoolId/campaigns/:campaignId/codes.xlsx":
+		body = map[string]any{"homeroom_id": t.homeroom}
+	case "POST /api/v1/schools/:schoolId/students/:studentId/assessments":
+		body = map[string]any{"instrument_id": phq9ID, "answers": phq9Answers(0)}
+	case "POST /api/v1/schools/:schoolId/screening-alerts/:alertId/acknowledge":
+		body = map[string]any{"outcome": "monitoring"}
+	case "POST /api/v1/s/:code":
+		body = map[string]any{"answers": map[string]any{}}
 	}
 	return method, path, body, upload
 }

@@ -34,6 +34,7 @@ var kindStatus = map[fault.Kind]struct {
 	fault.Forbidden:        {http.StatusForbidden, "Forbidden"},
 	fault.Unauthenticated:  {http.StatusUnauthorized, "Authentication required"},
 	fault.RateLimited:      {http.StatusTooManyRequests, "Too many requests"},
+	fault.Gone:             {http.StatusGone, "Gone"},
 	fault.Unsupported:      {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	fault.MethodNotAllowed: {http.StatusMethodNotAllowed, "Method not allowed"},
 	fault.TooLarge:         {http.StatusRequestEntityTooLarge, "Payload too large"},

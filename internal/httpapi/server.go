@@ -37,6 +37,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
@@ -49,19 +50,23 @@ type Authorizer interface {
 
 // Server holds the domain services the routes call.
 type Server struct {
-	Log            *slog.Logger
-	Identity       *identity.Service
-	Tenants        *tenant.Service
-	Roster         *roster.Service
-	CaseFiles      *casefile.Service
-	Consents       *consent.Service
-	Disclosures    *disclosure.Service
-	SupportPlans   *supportplan.Service
-	Documents      *document.Service
-	Inbox          *inbox.Service
-	Concerns       *concern.Service
-	Emergency      *emergency.Service
-	Retention      *retention.Service
+	Log          *slog.Logger
+	Identity     *identity.Service
+	Tenants      *tenant.Service
+	Roster       *roster.Service
+	CaseFiles    *casefile.Service
+	Consents     *consent.Service
+	Disclosures  *disclosure.Service
+	SupportPlans *supportplan.Service
+	Documents    *document.Service
+	Inbox        *inbox.Service
+	Concerns     *concern.Service
+	Emergency    *emergency.Service
+	Retention    *retention.Service
+	Screening    *screening.Service
+	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
+	CodeLimits     *CodeLimiter
+	codeLimiter    *CodeLimiter
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -190,6 +195,40 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/emergency-access/:grantId/end", school, "emergency_access", "write", s.endEmergencyAccess},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
 		{"POST", "/api/v1/districts/:districtId/emergency-reviews/:grantId", district, "emergency_reviews", "write", s.closeEmergencyReview},
+
+		// Screening (心理测查): instruments, licences, settings and campaigns of the district;
+		// roster, consent, codes, assessments and alerts of a school; the student page.
+		{"GET", "/api/v1/districts/:districtId/instruments", district, "instruments", "read", s.listInstruments},
+		{"POST", "/api/v1/districts/:districtId/instruments", district, "instruments", "write", s.createInstrument},
+		{"POST", "/api/v1/districts/:districtId/instruments/validate", district, "instruments", "write", s.checkInstrument},
+		{"GET", "/api/v1/districts/:districtId/instruments/:instrumentId", district, "instruments", "read", s.getInstrument},
+		{"PUT", "/api/v1/districts/:districtId/instruments/:instrumentId", district, "instruments", "write", s.updateInstrument},
+		{"GET", "/api/v1/districts/:districtId/instrument-licences", district, "instruments", "read", s.listLicences},
+		{"POST", "/api/v1/districts/:districtId/instrument-licences", district, "instruments", "write", s.recordLicence},
+		{"GET", "/api/v1/districts/:districtId/instrument-enablements", district, "instruments", "read", s.listEnablements},
+		{"POST", "/api/v1/districts/:districtId/instrument-enablements", district, "instruments", "write", s.enableInstrument},
+		{"GET", "/api/v1/districts/:districtId/screening-settings", district, "campaigns", "read", s.getScreeningSettings},
+		{"PUT", "/api/v1/districts/:districtId/screening-settings", district, "campaigns", "write", s.saveScreeningSettings},
+		{"GET", "/api/v1/districts/:districtId/campaigns", district, "campaigns", "read", s.listCampaigns},
+		{"POST", "/api/v1/districts/:districtId/campaigns", district, "campaigns", "write", s.createCampaign},
+		{"GET", "/api/v1/districts/:districtId/campaigns/:campaignId", district, "campaigns", "read", s.getCampaign},
+		{"PATCH", "/api/v1/districts/:districtId/campaigns/:campaignId", district, "campaigns", "write", s.updateCampaign},
+		{"GET", "/api/v1/districts/:districtId/campaigns/:campaignId/progress", district, "campaigns", "read", s.campaignProgress},
+		{"GET", "/api/v1/districts/:districtId/screening-escalations", district, "screening_escalations", "read", s.listEscalations},
+		{"GET", "/api/v1/schools/:schoolId/campaigns", school, "campaigns", "read", s.schoolCampaigns},
+		{"GET", "/api/v1/schools/:schoolId/campaigns/:campaignId", school, "campaigns", "read", s.schoolCampaign},
+		{"GET", "/api/v1/schools/:schoolId/campaigns/:campaignId/progress", school, "campaigns", "read", s.homeroomProgress},
+		{"GET", "/api/v1/schools/:schoolId/campaigns/:campaignId/roster", school, "screening", "read", s.campaignRoster},
+		{"PUT", "/api/v1/schools/:schoolId/campaigns/:campaignId/consents/:studentId", school, "screening", "write", s.setScreeningConsent},
+		{"POST", "/api/v1/schools/:schoolId/campaigns/:campaignId/codes", school, "screening", "write", s.issueCodes},
+		{"POST", "/api/v1/schools/:schoolId/campaigns/:campaignId/codes.xlsx", school, "screening", "write", s.issueCodesXLSX},
+		{"POST", "/api/v1/schools/:schoolId/students/:studentId/assessments", school, "screening", "write", s.recordAssessment},
+		{"GET", "/api/v1/schools/:schoolId/students/:studentId/assessments", school, "screening", "read", s.studentAssessments},
+		{"GET", "/api/v1/schools/:schoolId/assessments/:assessmentId", school, "screening", "read", s.getAssessment},
+		{"GET", "/api/v1/schools/:schoolId/screening-alerts", school, "screening", "read", s.listScreeningAlerts},
+		{"POST", "/api/v1/schools/:schoolId/screening-alerts/:alertId/acknowledge", school, "screening", "write", s.acknowledgeAlert},
+		{"GET", "/api/v1/s/:code", public, "", "", s.openScreeningCode},
+		{"POST", "/api/v1/s/:code", public, "", "", s.submitScreeningCode},
 	}
 }
 
@@ -198,6 +237,10 @@ func (s *Server) Handler() http.Handler { return s.Engine() }
 
 // Engine builds the Gin engine with every route registered.
 func (s *Server) Engine() *gin.Engine {
+	s.codeLimiter = s.CodeLimits
+	if s.codeLimiter == nil {
+		s.codeLimiter = DefaultCodeLimiter()
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true

@@ -6,6 +6,7 @@ package instrument
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -77,6 +78,26 @@ type Definition struct {
 	// Licensed instruments (e.g. SCL-90, MHT) may be enabled for a school only after the
 	// district has recorded the licence.
 	Licensed bool `json:"licensed,omitempty"`
+	// ReliableChange, when set, lets trends report the reliable-change index (Jacobson &
+	// Truax): RCI = (x2 − x1) / (SD · √2 · √(1 − r)).
+	ReliableChange *ReliableChange `json:"reliable_change,omitempty"`
+}
+
+// ReliableChange holds the norm standard deviation of the total and its test–retest
+// reliability.
+type ReliableChange struct {
+	SD          float64 `json:"sd"`
+	Reliability float64 `json:"reliability"`
+}
+
+// RCI is the reliable-change index from total a to total b; ok is false when the
+// instrument defines none. |RCI| > 1.96 is a reliable change.
+func (d *Definition) RCI(a, b int) (rci float64, ok bool) {
+	rc := d.ReliableChange
+	if rc == nil || rc.SD <= 0 || rc.Reliability <= 0 || rc.Reliability >= 1 {
+		return 0, false
+	}
+	return float64(b-a) / (rc.SD * math.Sqrt2 * math.Sqrt(1-rc.Reliability)), true
 }
 
 func (d *Definition) options(it Item) []Option {
@@ -223,6 +244,14 @@ func (d *Definition) Validate() error {
 					add(p+".min_value", "out_of_range", fmt.Sprintf("between %d (exclusive) and %d", lo, hi))
 				}
 			}
+		}
+	}
+	if rc := d.ReliableChange; rc != nil {
+		if !(rc.SD > 0 && rc.SD < 1000) {
+			add("reliable_change.sd", "out_of_range", "a positive standard deviation")
+		}
+		if !(rc.Reliability > 0 && rc.Reliability < 1) {
+			add("reliable_change.reliability", "out_of_range", "between 0 and 1 (exclusive)")
 		}
 	}
 	if len(f) == 0 { // bands need a sound item list to compute the total range

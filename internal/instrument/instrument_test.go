@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/xinqiao/xinqiao/internal/fault"
@@ -235,4 +236,27 @@ func FuzzDefinition(f *testing.F) {
 			t.Fatalf("total %d falls in no band of %+v", r.Total, d.Bands)
 		}
 	})
+}
+
+func TestReliableChangeIndex(t *testing.T) {
+	t.Parallel()
+	d := custom()
+	if _, ok := d.RCI(3, 9); ok {
+		t.Fatal("an instrument without reliable_change must report no RCI")
+	}
+	d.ReliableChange = &instrument.ReliableChange{SD: 5, Reliability: 0.84}
+	if err := d.Validate(); err != nil {
+		t.Fatalf("valid definition refused: %v", err)
+	}
+	// SEdiff = 5 · √2 · √0.16 = 2.828...; (9 − 3) / 2.828 = 2.1213
+	rci, ok := d.RCI(3, 9)
+	if !ok || rci < 2.121 || rci > 2.122 {
+		t.Fatalf("RCI(3, 9) = %v, %v; want 2.1213", rci, ok)
+	}
+	d.ReliableChange = &instrument.ReliableChange{SD: 0, Reliability: 1}
+	got := fields(d.Validate())
+	want := []string{"reliable_change.sd", "reliable_change.reliability"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("fields = %v, want %v", got, want)
+	}
 }
