@@ -22,7 +22,7 @@ export function menuFor(role: Role): MenuKey[] {
     case 'counselor':
       return ['home', 'inbox', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students'];
     case 'district_supervisor':
-      return ['home', 'screeningEscalations'];
+      return ['home', 'campaigns', 'screeningEscalations'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students'];
     default:

@@ -38,13 +38,14 @@ export const scenarios = [
     const status = (await row.getByTestId('campaign-status').innerText()).trim();
     check(status === '进行中', `a campaign opening now shows as ${status}`);
 
-    // 2. The counselor opens it and prints the code sheet of 七(1)班.
+    // 2. The counselor opens it and prints the code sheet of 七(2)班 (the demo data answered
+    //    sheets of 七(1)班 in its own campaign).
     await switchUser(page, 'counselor.s1');
     await page.getByTestId('nav-schoolCampaigns').click();
     await page.getByTestId('school-campaigns-table').locator('tbody tr').filter({ hasText: title }).click();
     await page.getByTestId('campaign-detail-title').filter({ hasText: title }).waitFor();
     await page.getByTestId('roster-table').waitFor();
-    await choose(page, 'roster-homeroom', '七(1)班');
+    await choose(page, 'roster-homeroom', '七(2)班');
     await page.getByTestId('roster-table').locator('tbody tr.ant-table-row').first().waitFor();
     await page.getByTestId('codes-open').click();
     await page.getByTestId('codes-sheet').click();
@@ -55,8 +56,8 @@ export const scenarios = [
     const slipText = await slip.innerText();
     check(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]+$/.test(code), `unexpected code on the slip: ${code}`);
     check(url.startsWith('http') && url.includes('/s/'), `unexpected address on the slip: ${url}`);
-    const student = (await slip.locator('div').nth(1).innerText()).trim().split(/\s+/)[0];
-    check(student.length > 0 && slipText.includes(student), 'the slip shows no student name');
+    const [student, number] = (await slip.locator('div').nth(1).innerText()).trim().split(/\s+/);
+    check(!!student && !!number && slipText.includes(student), `the slip shows no student name and number: ${slipText}`);
     await page.locator('.ant-modal:visible .ant-modal-close').click();
     await page.getByTestId('code-sheet').waitFor({ state: 'detached' });
 
@@ -87,16 +88,17 @@ export const scenarios = [
 
       // 4. The counselor sees the alert in the queue (same test) and acknowledges it.
       await page.getByTestId('nav-screeningAlerts').click();
-      const alert = page.getByTestId('alerts-table').locator('tbody tr').filter({ hasText: student }).first();
+      const mine = () => page.getByTestId('alerts-table').locator('tbody tr').filter({ hasText: student }).filter({ hasText: number });
+      const alert = mine().first();
       await alert.waitFor();
       const reason = (await alert.getByTestId('alert-reason').innerText()).trim();
       check(reason === '关键题', `the alert reason is ${reason}`);
       await alert.getByTestId('alert-ack').click();
       await page.locator('.ant-modal:visible').getByText('持续关注').click();
       await page.getByTestId('ack-submit').click();
-      await page.getByTestId('alerts-table').locator('tbody tr').filter({ hasText: student }).getByTestId('alert-ack').waitFor({ state: 'detached' });
+      await mine().getByTestId('alert-ack').waitFor({ state: 'detached' });
       await page.getByTestId('alert-filter').getByText('全部').click();
-      const done = page.getByTestId('alerts-table').locator('tbody tr').filter({ hasText: student }).first();
+      const done = mine().first();
       const outcome = (await done.getByTestId('alert-acknowledged').innerText()).trim();
       check(outcome === '持续关注', `the acknowledged alert shows ${outcome}`);
 

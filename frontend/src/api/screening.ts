@@ -63,10 +63,11 @@ export interface Enablement {
   enabled_at: string;
 }
 
+// alert_deadline_minutes after an alert is raised it goes to the school leaders, and
+// leader_escalation_minutes later to the district supervisors.
 export interface ScreeningSettings {
   alert_deadline_minutes: number;
   leader_escalation_minutes: number;
-  district_escalation_minutes: number;
   thresholds: Record<string, string>;
   help_contacts: string;
 }
@@ -78,7 +79,8 @@ export interface Campaign {
   title: string;
   instruments: { id: string; code: string; version: number; name: Text }[];
   school_ids: string[];
-  grades: number[];
+  // Grade names as in the schools' org trees ("七年级"); empty means every grade.
+  grades: string[];
   opens_at: string;
   closes_at: string;
   consent_rule: ConsentRule;
@@ -93,7 +95,7 @@ export interface Campaign {
 export type Count = string;
 
 export interface DistrictProgress {
-  schools: { school_id: string; school_name: string; grades: { grade: number; eligible: Count; completed: Count }[] }[];
+  schools: { school_id: string; school_name: string; grades: { grade: string; eligible: Count; completed: Count }[] }[];
   bands: { instrument_code: string; band: string; count: Count }[];
 }
 
@@ -101,7 +103,7 @@ export interface RosterRow {
   student_id: string;
   name: string;
   student_number: string;
-  grade: number | string;
+  grade: string;
   homeroom_id: string;
   homeroom_name: string;
   consent: 'granted' | 'refused' | 'none';
@@ -113,7 +115,7 @@ export interface RosterRow {
 export interface HomeroomProgress {
   homeroom_id: string;
   homeroom_name: string;
-  grade: number | string;
+  grade: string;
   eligible: number;
   completed: number;
 }
@@ -186,7 +188,7 @@ export interface Escalation {
   reason: 'critical_item' | 'band';
   created_at: string;
   due_at: string;
-  escalated_at: string;
+  escalated_at: string | null;
   acknowledged_at?: string | null;
 }
 
@@ -271,11 +273,17 @@ export function completionRate(completed: Count | number, eligible: Count | numb
   return Math.round((countValue(completed) / e) * 100);
 }
 
-// gradeName: grades 1–12 by their usual names (七年级, 高一 ...); anything else as given.
-export function gradeName(g: number | string, t: (key: string) => string): string {
-  const n = typeof g === 'number' ? g : Number(g);
-  if (!Number.isInteger(n) || n < 1 || n > 12) return String(g);
-  return t(`screening.grade.${n}`);
+// gradeList shows a campaign's target grades, or allGrades when it names none.
+export function gradeList(grades: string[] | null | undefined, sep: string, allGrades: string): string {
+  return grades && grades.length ? grades.join(sep) : allGrades;
+}
+
+// gradeOrder sorts grade names by the order the campaign lists them, unknown ones after
+// (in Chinese collation).
+export function gradeOrder(campaignGrades: string[], seen: string[]): string[] {
+  const all = [...new Set([...campaignGrades, ...seen])];
+  const rank = (g: string) => (campaignGrades.includes(g) ? campaignGrades.indexOf(g) : campaignGrades.length);
+  return all.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, 'zh-CN'));
 }
 
 // trendSeries shapes the trend of one student for a line chart: one series per

@@ -6,14 +6,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import {
-  completionRate, consentRules, countValue, gradeName, isSuppressed, pick,
+  completionRate, consentRules, countValue, gradeList, gradeOrder, isSuppressed, pick,
   type Campaign, type DistrictProgress,
 } from '../api/screening';
 import { useSession } from '../session';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import CountText from '../components/CountText';
 import BarChart from '../components/BarChart';
-import { useDistrictSchools, useInstruments } from './screening/hooks';
+import { useDistrictSchools, useGradeNames, useInstruments } from './screening/hooks';
 
 export const statusColor: Record<string, string> = { scheduled: 'blue', open: 'green', closed: 'default' };
 
@@ -47,11 +47,14 @@ export default function Campaigns() {
   const [watching, setWatching] = useState<Campaign | null>(null);
   const [form] = Form.useForm();
   const [editForm] = Form.useForm();
+  const chosenSchools = Form.useWatch('school_ids', form) as string[] | undefined;
+  const gradeNames = useGradeNames(creating ? chosenSchools ?? [] : []);
+  const writer = current?.role === 'district_admin';
   const create = useMutation({
     mutationFn: (v: Record<string, unknown>) => {
       const [opens, closes] = v.window as [dayjs.Dayjs, dayjs.Dayjs];
       return api<Campaign>('POST', base, {
-        title: v.title, instrument_ids: v.instrument_ids, school_ids: v.school_ids, grades: v.grades,
+        title: v.title, instrument_ids: v.instrument_ids, school_ids: v.school_ids, grades: (v.grades as string[] | undefined) ?? [],
         opens_at: opens.toISOString(), closes_at: closes.toISOString(), consent_rule: v.consent_rule,
         student_message: v.student_message ?? '', show_help_contacts: !!v.show_help_contacts,
       });
@@ -79,7 +82,7 @@ export default function Campaigns() {
   return (
     <Card
       title={t('menu.campaigns')}
-      extra={<Button data-testid="campaign-new" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>{t('screening.campaign.new')}</Button>}
+      extra={writer && <Button data-testid="campaign-new" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>{t('screening.campaign.new')}</Button>}
     >
       <ProblemAlert error={list.error} />
       <Table
@@ -92,7 +95,7 @@ export default function Campaigns() {
           { title: t('screening.campaign.title'), dataIndex: 'title' },
           { title: t('screening.campaign.instruments'), key: 'i', render: (_, c: Campaign) => c.instruments.map((i) => <Tag key={i.id}>{pick(i.name, i18n.language)}</Tag>) },
           { title: t('screening.campaign.schools'), key: 's', render: (_, c: Campaign) => c.school_ids.map(schoolName).join(t('screening.sep')) },
-          { title: t('screening.campaign.grades'), key: 'g', render: (_, c: Campaign) => c.grades.map((g) => gradeName(g, t)).join(t('screening.sep')) },
+          { title: t('screening.campaign.grades'), key: 'g', render: (_, c: Campaign) => gradeList(c.grades, t('screening.sep'), t('screening.campaign.allGrades')) },
           { title: t('screening.campaign.window'), key: 'w', render: (_, c: Campaign) => `${time(c.opens_at)} – ${time(c.closes_at)}` },
           { title: t('screening.campaign.consentRule'), dataIndex: 'consent_rule', render: (v: string) => t(`screening.consentRule.${v}`) },
           { title: t('screening.campaign.status'), dataIndex: 'status', render: (v: string) => <Tag data-testid="campaign-status" color={statusColor[v]}>{t(`screening.status.${v}`)}</Tag> },
@@ -102,7 +105,7 @@ export default function Campaigns() {
             render: (_, c: Campaign) => (
               <Space>
                 <a data-testid="campaign-progress" onClick={() => setWatching(c)}>{t('screening.campaign.progress')}</a>
-                {c.status !== 'closed' && (
+                {writer && c.status !== 'closed' && (
                   <a onClick={() => {
                     setEditing(c);
                     editForm.setFieldsValue({ title: c.title, student_message: c.student_message, closes_at: dayjs(c.closes_at) });
@@ -141,9 +144,9 @@ export default function Campaigns() {
             <Select data-testid="campaign-schools" mode="multiple" loading={schools.isLoading}
               options={(schools.data ?? []).map((s) => ({ value: s.id, label: s.name }))} />
           </Form.Item>
-          <Form.Item name="grades" label={t('screening.campaign.grades')} rules={[{ required: true }]} extra={t('screening.campaign.gradesHint')}>
-            <Select data-testid="campaign-grades" mode="multiple"
-              options={Array.from({ length: 12 }, (_, i) => ({ value: i + 1, label: gradeName(i + 1, t) }))} />
+          <Form.Item name="grades" label={t('screening.campaign.grades')} extra={t('screening.campaign.gradesHint')}>
+            <Select data-testid="campaign-grades" mode="tags" placeholder={t('screening.campaign.allGrades')} tokenSeparators={[',', '，', '、']}
+              options={gradeNames.map((g) => ({ value: g, label: g }))} />
           </Form.Item>
           <Form.Item name="window" label={t('screening.campaign.window')} rules={[{ required: true }]}>
             <DatePicker.RangePicker data-testid="campaign-window" showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" />
@@ -189,7 +192,7 @@ export function DistrictProgressView({ district, campaign }: { district: string;
     queryKey: ['campaign-progress', district, campaign.id],
     queryFn: () => api<DistrictProgress>('GET', `/api/v1/districts/${district}/campaigns/${campaign.id}/progress`),
   });
-  const grades = [...new Set([...(campaign.grades ?? []), ...(progress.data?.schools.flatMap((s) => s.grades.map((g) => g.grade)) ?? [])])].sort((a, b) => a - b);
+  const grades = gradeOrder(campaign.grades ?? [], progress.data?.schools.flatMap((s) => s.grades.map((g) => g.grade)) ?? []);
   const defOf = (code: string) => instruments.data?.find((i) => i.code === code)?.definition;
   const bandLabel = (code: string, band: string) => pick(defOf(code)?.bands.find((b) => b.code === band)?.label, lang) || band;
   const dist = progress.data ? bandDistribution(progress.data, (c) => defOf(c)?.bands.map((b) => b.code) ?? []) : [];
@@ -218,7 +221,7 @@ export function DistrictProgressView({ district, campaign }: { district: string;
         columns={[
           { title: t('screening.campaign.school'), dataIndex: 'school_name', fixed: 'left' },
           ...grades.map((g) => ({
-            title: gradeName(g, t),
+            title: g,
             key: String(g),
             render: (_: unknown, s: DistrictProgress['schools'][number]) => {
               const cell = s.grades.find((x) => x.grade === g);

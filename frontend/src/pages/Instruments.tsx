@@ -11,7 +11,7 @@ import {
 } from '../api/screening';
 import type { FieldError } from '../api/types';
 import { useSession } from '../session';
-import ProblemAlert from '../components/ProblemAlert';
+import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import Questionnaire from '../components/Questionnaire';
 import { useDistrictSchools, useInstruments } from './screening/hooks';
 
@@ -337,16 +337,22 @@ function Settings({ district }: { district: string }) {
   useEffect(() => {
     if (settings.data) form.setFieldsValue(settings.data);
   }, [settings.data, form]);
+  const toFields = useFieldErrors();
   const save = useMutation({
     mutationFn: (v: ScreeningSettings) => {
       const thresholds: Record<string, string> = {};
       for (const [k, b] of Object.entries(v.thresholds ?? {})) if (b) thresholds[k] = b;
-      return api<ScreeningSettings>('PUT', path, { ...v, thresholds });
+      return api<ScreeningSettings>('PUT', path, {
+        alert_deadline_minutes: v.alert_deadline_minutes, leader_escalation_minutes: v.leader_escalation_minutes,
+        thresholds, help_contacts: v.help_contacts ?? '',
+      });
     },
     onSuccess: (s) => {
       qc.setQueryData(['screening-settings', district], s);
       message.success(t('screening.saved'));
     },
+    // thresholds.<code> errors land on the instrument's own field.
+    onError: (e) => form.setFields(toFields(e).map((f) => ({ ...f, name: f.name.startsWith('thresholds.') ? ['thresholds', f.name.slice(11)] : f.name })) as never),
   });
   return (
     <>
@@ -355,13 +361,10 @@ function Settings({ district }: { district: string }) {
       <Form form={form} layout="vertical" onFinish={(v) => save.mutate(v)} style={{ maxWidth: 640 }}>
         <Space wrap size="large">
           <Form.Item name="alert_deadline_minutes" label={t('screening.settings.alertDeadline')} rules={[{ required: true }]}>
-            <InputNumber data-testid="settings-deadline" min={15} max={10080} addonAfter={t('screening.minutes')} />
+            <InputNumber data-testid="settings-deadline" min={15} max={1440} addonAfter={t('screening.minutes')} />
           </Form.Item>
           <Form.Item name="leader_escalation_minutes" label={t('screening.settings.leaderEscalation')} rules={[{ required: true }]}>
-            <InputNumber min={15} max={10080} addonAfter={t('screening.minutes')} />
-          </Form.Item>
-          <Form.Item name="district_escalation_minutes" label={t('screening.settings.districtEscalation')} rules={[{ required: true }]}>
-            <InputNumber min={15} max={20160} addonAfter={t('screening.minutes')} />
+            <InputNumber min={15} max={2880} addonAfter={t('screening.minutes')} />
           </Form.Item>
         </Space>
         <Typography.Title level={5}>{t('screening.settings.thresholds')}</Typography.Title>
@@ -373,7 +376,7 @@ function Settings({ district }: { district: string }) {
           </Form.Item>
         ))}
         <Form.Item name="help_contacts" label={t('screening.settings.helpContacts')} extra={t('screening.settings.helpContactsHint')}>
-          <Input.TextArea data-testid="settings-help" rows={4} maxLength={2000} />
+          <Input.TextArea data-testid="settings-help" rows={4} maxLength={1000} />
         </Form.Item>
         <Button htmlType="submit" type="primary" loading={save.isPending}>{t('screening.save')}</Button>
       </Form>

@@ -7,7 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { api } from '../api/client';
 import {
-  download, gradeName, missingFromProblem, missingItems, pick, sheetOf, studentUrl,
+  download, gradeList, missingFromProblem, missingItems, pick, sheetOf, studentUrl,
   type Answers, type Campaign, type CodeSlip, type HomeroomProgress, type RosterRow, type SheetInstrument,
 } from '../api/screening';
 import { useSession } from '../session';
@@ -54,7 +54,7 @@ export default function SchoolCampaigns() {
         columns={[
           { title: t('screening.campaign.title'), dataIndex: 'title', render: (v: string) => <a data-testid="school-campaign-open">{v}</a> },
           { title: t('screening.campaign.instruments'), key: 'i', render: (_, c: Campaign) => c.instruments.map((i) => <Tag key={i.id}>{pick(i.name, i18n.language)}</Tag>) },
-          { title: t('screening.campaign.grades'), key: 'g', render: (_, c: Campaign) => c.grades.map((g) => gradeName(g, t)).join(t('screening.sep')) },
+          { title: t('screening.campaign.grades'), key: 'g', render: (_, c: Campaign) => gradeList(c.grades, t('screening.sep'), t('screening.campaign.allGrades')) },
           { title: t('screening.campaign.window'), key: 'w', render: (_, c: Campaign) => `${time(c.opens_at)} – ${time(c.closes_at)}` },
           { title: t('screening.campaign.status'), dataIndex: 'status', render: (v: string) => <Tag color={statusColor[v]}>{t(`screening.status.${v}`)}</Tag> },
         ]}
@@ -96,7 +96,7 @@ function CampaignDetail({ school, id, onBack }: { school: string; id: string; on
       }}
       columns={[
         { title: t('student.homeroom'), dataIndex: 'homeroom_name' },
-        { title: t('student.grade'), dataIndex: 'grade', render: (g: number | string) => gradeName(g, t) },
+        { title: t('student.grade'), dataIndex: 'grade' },
         { title: t('screening.progress.eligible'), dataIndex: 'eligible' },
         { title: t('screening.progress.completed'), dataIndex: 'completed' },
         {
@@ -125,7 +125,7 @@ function CampaignDetail({ school, id, onBack }: { school: string; id: string; on
           <Descriptions.Item label={t('screening.campaign.window')}>
             {dayjs(c.opens_at).format('YYYY-MM-DD HH:mm')} – {dayjs(c.closes_at).format('YYYY-MM-DD HH:mm')}
           </Descriptions.Item>
-          <Descriptions.Item label={t('screening.campaign.grades')}>{c.grades.map((g) => gradeName(g, t)).join(t('screening.sep'))}</Descriptions.Item>
+          <Descriptions.Item label={t('screening.campaign.grades')}>{gradeList(c.grades, t('screening.sep'), t('screening.campaign.allGrades'))}</Descriptions.Item>
           <Descriptions.Item label={t('screening.campaign.consentRule')}>{t(`screening.consentRule.${c.consent_rule}`)}</Descriptions.Item>
         </Descriptions>
       )}
@@ -233,7 +233,8 @@ function ConsentDialog({ path, row, onClose, onSaved }: { path: string; row: Ros
   const toFields = useFieldErrors();
   const [form] = Form.useForm();
   const save = useMutation({
-    mutationFn: (v: { status: string; guardian: string; note?: string }) => api<RosterRow>('PUT', `${path}/consents/${row!.student_id}`, v),
+    mutationFn: (v: { status: string; guardian?: string }) =>
+      api<RosterRow>('PUT', `${path}/consents/${row!.student_id}`, { status: v.status, guardian: (v.guardian ?? '').trim() }),
     onSuccess: () => {
       message.success(t('screening.saved'));
       onSaved();
@@ -244,7 +245,7 @@ function ConsentDialog({ path, row, onClose, onSaved }: { path: string; row: Ros
   return (
     <Modal open={!!row} title={`${t('screening.roster.editConsent')} · ${row?.name ?? ''}`} onCancel={onClose} onOk={() => form.submit()}
       confirmLoading={save.isPending} destroyOnHidden okButtonProps={{ 'data-testid': 'consent-save' } as ButtonProps}>
-      <ProblemAlert error={save.error} formFields={['status', 'guardian', 'note']} />
+      <ProblemAlert error={save.error} formFields={['status', 'guardian']} />
       <Form form={form} layout="vertical" onFinish={(v) => save.mutate(v)} initialValues={{ status: row?.consent === 'refused' ? 'refused' : 'granted' }}>
         <Form.Item name="status" label={t('screening.roster.consent')} rules={[{ required: true }]}>
           <Radio.Group>
@@ -252,10 +253,9 @@ function ConsentDialog({ path, row, onClose, onSaved }: { path: string; row: Ros
             <Radio value="refused">{t('screening.consent.refused')}</Radio>
           </Radio.Group>
         </Form.Item>
-        <Form.Item name="guardian" label={t('screening.roster.guardian')} rules={[{ required: true, whitespace: true }]}>
-          <Input data-testid="consent-guardian" placeholder={t('screening.roster.guardianPlaceholder')} maxLength={200} />
+        <Form.Item name="guardian" label={t('screening.roster.guardian')} rules={[{ max: 100 }]}>
+          <Input data-testid="consent-guardian" placeholder={t('screening.roster.guardianPlaceholder')} maxLength={100} />
         </Form.Item>
-        <Form.Item name="note" label={t('screening.roster.note')}><Input.TextArea rows={2} maxLength={1000} /></Form.Item>
       </Form>
     </Modal>
   );

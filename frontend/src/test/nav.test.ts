@@ -10,7 +10,7 @@ describe('navigation by role', () => {
     ['counselor', ['home', 'inbox', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
     ['peer_liaison', ['home']],
-    ['district_supervisor', ['home', 'screeningEscalations']],
+    ['district_supervisor', ['home', 'campaigns', 'screeningEscalations']],
     ['researcher', ['home']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);

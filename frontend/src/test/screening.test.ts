@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
 import i18n from '../i18n';
 import {
-  completionRate, countValue, definitionFieldErrors, gradeName, isSuppressed, missingFromProblem, missingItems,
+  completionRate, countValue, definitionFieldErrors, gradeList, gradeOrder, isSuppressed, missingFromProblem, missingItems,
   newDefinition, parseDefinition, pick, sheetOf, studentUrl, trendSeries, type SheetInstrument,
 } from '../api/screening';
 import { bandDistribution } from '../pages/Campaigns';
@@ -168,11 +168,13 @@ describe('alert queue order', () => {
     expect(sorted.map((x) => x.id)).toEqual(['late', 'sooner', 'soon', 'ack']);
   });
 
-  it('names grades in both languages', () => {
-    const zh = i18n.getFixedT('zh-CN');
-    expect(gradeName(7, zh)).toBe('七年级');
-    expect(gradeName(10, zh)).toBe('高一');
-    expect(gradeName(7, i18n.getFixedT('en'))).toBe('Grade 7');
-    expect(gradeName('机电', zh)).toBe('机电');
+  it('lists target grades by name, "all grades" when the campaign names none', () => {
+    expect(gradeList(['七年级', '八年级'], '、', '全部年级')).toBe('七年级、八年级');
+    expect(gradeList([], '、', i18n.t('screening.campaign.allGrades'))).toBe('全部年级');
+  });
+
+  it('orders progress columns by the campaign grades, others after', () => {
+    expect(gradeOrder(['八年级', '七年级'], ['七年级', '九年级', '八年级'])).toEqual(['八年级', '七年级', '九年级']);
+    expect(gradeOrder([], ['b', 'a'])).toEqual(['a', 'b']);
   });
 });
