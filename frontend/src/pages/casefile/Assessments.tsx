@@ -1,13 +1,15 @@
-import { useState } from 'react';
-import { Card, Drawer, Empty, Table, Tag, Typography } from 'antd';
+import { lazy, Suspense, useState } from 'react';
+import { Card, Drawer, Empty, Spin, Table, Tag, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { pick, trendSeries, type Assessment, type Trend } from '../../api/screening';
 import ProblemAlert from '../../components/ProblemAlert';
-import LineChart from '../../components/LineChart';
 import { AssessmentSheet } from '../ScreeningAlerts';
+
+// ECharts loads only when a student has a trend to draw.
+const LineChart = lazy(() => import('../../components/LineChart'));
 
 // markOf: a reliable worsening is drawn as an upward mark, an improvement downward.
 function markOf(change?: 'improved' | 'worsened'): 'up' | 'down' | undefined {
@@ -33,12 +35,14 @@ export default function AssessmentHistory({ school, studentId }: { school: strin
       {q.data && q.data.items.length === 0 && <Empty description={t('screening.assessment.none')} />}
       {series.length > 0 && (
         <Card size="small" title={t('screening.assessment.trend')} style={{ marginBottom: 16 }} data-testid="assessment-trend">
+          <Suspense fallback={<Spin />}>
           <LineChart
             series={series.map((s) => ({
               name: s.code.toUpperCase(),
               points: s.points.map((p) => ({ x: dayjs(p.at).format('YYYY-MM-DD'), y: p.total, mark: markOf(p.change) })),
             }))}
           />
+          </Suspense>
           {changes.map((c) => (
             <Typography.Paragraph key={`${c.code}-${c.at}`} style={{ margin: 0 }} data-testid="reliable-change">
               <Tag color={c.reliable_change === 'worsened' ? 'red' : 'green'}>{t(`screening.assessment.change.${c.reliable_change}`)}</Tag>
