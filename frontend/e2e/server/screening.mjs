@@ -113,4 +113,34 @@ export const scenarios = [
       await phone.close().catch(() => {});
     }
   }],
+  ['screening-instrument-editor', async (page) => {
+    // The district administrator writes an instrument: the server validates it as it is
+    // typed (a precise error per field), the preview shows it as a student sees it, and it
+    // is saved as version 1.
+    await loggedIn(page, 'district.admin');
+    await page.getByTestId('nav-instruments').click();
+    const table = page.getByTestId('instruments-table');
+    await table.locator('tbody tr').filter({ hasText: 'phq9' }).waitFor();
+    await page.getByTestId('instrument-new').click();
+    await page.getByTestId('instrument-valid').waitFor();
+    const preview = page.getByTestId('instrument-preview');
+    check((await preview.getByTestId('q-item').count()) === 2, 'the preview does not show the two template items');
+    const json = page.getByTestId('instrument-json');
+    const def = JSON.parse(await json.inputValue());
+    def.code = `e2e_${stamp}`;
+    def.name = { zh: `端到端量表 ${stamp}`, en: `E2E ${stamp}` };
+    def.items.push({ code: '3', text: { zh: '我容易发脾气', en: 'I lose my temper easily' } });
+    await json.fill(JSON.stringify(def, null, 2)); // the bands now stop short of the new highest total, 6
+    const error = page.getByTestId('definition-error').filter({ hasText: 'bands[1].max' });
+    await error.waitFor();
+    check((await preview.getByTestId('q-item').count()) === 3, 'the preview does not follow the editor');
+    def.bands[1].max = 6;
+    await json.fill(JSON.stringify(def, null, 2));
+    const valid = page.getByTestId('instrument-valid');
+    await valid.filter({ hasText: '0–6' }).waitFor();
+    await page.getByTestId('instrument-save').click();
+    const row = table.locator('tbody tr').filter({ hasText: `e2e_${stamp}` });
+    await row.waitFor();
+    check((await row.innerText()).includes('v1'), `the new instrument is not version 1: ${await row.innerText()}`);
+  }],
 ];

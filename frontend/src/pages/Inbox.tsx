@@ -62,7 +62,7 @@ export default function Inbox() {
             data-testid="inbox-item"
             data-kind={it.kind}
             actions={[
-              it.subject_type === 'screening_alert' && (
+              it.kind === 'screening_alert' && (
                 <a key="alert" data-testid="inbox-open-alerts" onClick={() => navigate('/screening-alerts')}>{t('inbox.openAlerts')}</a>
               ),
               it.case_file_id && (
