@@ -100,7 +100,7 @@ describe('student questionnaire page', () => {
   it.each([
     [404, 'unknown', '作答码无效'],
     [409, 'used', '这个作答码已经使用过了'],
-    [410, 'expired', '作答码已过期或测查已结束'],
+    [410, 'expired', '作答码已失效或不在作答时间内'],
     [429, 'limited', '尝试次数过多，请稍后再试'],
   ] as const)('says why a code answering %d cannot be used', { timeout: 30000 }, async (status, state, title) => {
     vi.stubGlobal('fetch', vi.fn(async () => problem(status)));
