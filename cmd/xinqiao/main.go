@@ -30,6 +30,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
+	"github.com/xinqiao/xinqiao/internal/crisis"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
@@ -41,6 +42,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -200,6 +202,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	reg := metrics.New()
 	reg.WatchPool("app", a.db.Pool)
 	docs := &document.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log}
+	disclosures := &disclosure.Service{DB: a.db, Cipher: a.ring}
+	crises := &crisis.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles, Disclosures: disclosures}
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
 		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
@@ -209,7 +213,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
-		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
+		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -252,6 +257,8 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(screening.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
+		{Spec: "@every 1m", Task: asynq.NewTask(crisis.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
+		{Spec: "@every 1h", Task: asynq.NewTask(referral.TypeFeedbackReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(55 * time.Minute)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -319,6 +326,22 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				}
 				return err
 			},
+			// Idempotent: each crisis escalation step happens once per crisis.
+			crisis.TypeEscalate: func(ctx context.Context, _ []byte) error {
+				n, err := (&crisis.Service{DB: db, Cipher: ring}).EscalateOverdue(ctx, nil)
+				if n > 0 {
+					log.Info("crises escalated", "steps", n)
+				}
+				return err
+			},
+			// Idempotent: one reminder per referral and feedback date.
+			referral.TypeFeedbackReminder: func(ctx context.Context, _ []byte) error {
+				n, err := (&referral.Service{DB: db, Cipher: ring}).RemindFeedbackOverdue(ctx)
+				if n > 0 {
+					log.Info("referral feedback reminders posted", "count", n)
+				}
+				return err
+			},
 			// Idempotent: removes objects older than an hour that have no row.
 			document.TypeReconcile: func(ctx context.Context, _ []byte) error {
 				n, err := docs.RemoveOrphans(ctx, time.Now().Add(-document.OrphanAge))
@@ -360,7 +383,7 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 	defer a.db.Close()
 	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
-		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}}
+		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err

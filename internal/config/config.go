@@ -28,6 +28,7 @@ type Config struct {
 	S3Bucket           string        //
 	S3UseTLS           bool          //
 	DocumentMaxBytes   int64         // size cap of an uploaded document
+	PDFFont            string        // a TrueType font with CJK glyphs embedded in generated PDFs
 	OTLPEndpoint       string        // traces go here when set
 	MasterKey          string        // secret: current master key, id:base64
 	MasterKeyPrevious  string        // secret: retired master keys
@@ -61,6 +62,7 @@ var Vars = []Var{
 	{"XINQIAO_S3_BUCKET", "xinqiao", "bucket for documents (created if missing)", false},
 	{"XINQIAO_S3_USE_TLS", "false", "use HTTPS to reach S3", false},
 	{"XINQIAO_DOCUMENT_MAX_BYTES", "20971520", "size cap of an uploaded case-file document in bytes (20 MiB)", false},
+	{"XINQIAO_PDF_FONT", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", "TrueType font with Chinese glyphs embedded in generated PDFs (Debian: fonts-droid-fallback)", false},
 	{"XINQIAO_OTLP_ENDPOINT", "", "OTLP/HTTP trace collector host:port; tracing is off when empty", false},
 	{"XINQIAO_MASTER_KEY", "local:eGlucWlhby1sb2NhbC1kZXZlbG9wbWVudC1rZXkhISE=", "master key id:base64(32 bytes) wrapping each school's data keys (encryption at rest)", true},
 	{"XINQIAO_MASTER_KEY_PREVIOUS", "", "retired master keys (id:base64, comma-separated) kept until `xinqiao keys rotate` has run", true},
@@ -100,6 +102,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		OTLPEndpoint:       get("XINQIAO_OTLP_ENDPOINT"),
 		MasterKey:          get("XINQIAO_MASTER_KEY"),
 		MasterKeyPrevious:  get("XINQIAO_MASTER_KEY_PREVIOUS"),
+		PDFFont:            get("XINQIAO_PDF_FONT"),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Errorf("XINQIAO_ENV must be development or production"))

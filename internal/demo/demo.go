@@ -15,6 +15,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
@@ -62,6 +63,8 @@ type Seeder struct {
 	// Screening, when set, opens a demo screening campaign with a few answered sheets
 	// (and so a critical-item alert in the counselor's queue).
 	Screening *screening.Service
+	// Referrals, when set, adds the demo partner institutions.
+	Referrals *referral.Service
 	// Prefix, when set, seeds a second district: its code is the prefix, its name is
 	// 示范区-<prefix>, school codes and usernames start with "<prefix>.". Tests use it.
 	Prefix string
@@ -205,6 +208,15 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 			return nil, false, fmt.Errorf("students of %s: %w", p.code, err)
 		}
 	}
+	if s.Referrals != nil {
+		for _, x := range DemoInstitutions {
+			name, kind, contact, services, direct := x.Name, x.Kind, x.Contact, x.Services, x.Direct
+			if _, err := s.Referrals.CreateInstitution(ctx, a, districtID, referral.InstitutionInput{Name: &name, Kind: &kind, Contact: &contact,
+				Services: &services, AcceptsDirect: &direct}); err != nil {
+				return nil, false, fmt.Errorf("institution %s: %w", name, err)
+			}
+		}
+	}
 	if s.Screening != nil {
 		if err := s.seedScreening(ctx, a, districtID); err != nil {
 			return nil, false, fmt.Errorf("screening: %w", err)
@@ -279,6 +291,17 @@ func (s *Seeder) seedScreening(ctx context.Context, admin scope.Actor, district 
 		}
 	}
 	return nil
+}
+
+// DemoInstitutions are the partner institutions of the demo district.
+var DemoInstitutions = []struct {
+	Name, Kind, Contact string
+	Services            []string
+	Direct              bool
+}{
+	{"市精神卫生中心", "hospital", "儿少心理门诊 0571-00000001（工作日 8:00-17:00）", []string{"儿童青少年心理门诊", "危机干预", "住院治疗"}, true},
+	{"区人民医院心理科", "clinic", "门诊楼三楼 0571-00000002", []string{"心理咨询", "心理测评"}, true},
+	{"全国心理援助热线", "hotline", "12356（24 小时）", []string{"电话心理援助"}, false},
 }
 
 // DistrictID returns the id of the seeded district (for tests and tools).

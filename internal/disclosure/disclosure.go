@@ -75,6 +75,9 @@ type Input struct {
 	Justification string     `json:"justification"` // required for imminent danger and legal obligation (encrypted)
 	Items         []Item     `json:"items"`
 	DisclosedAt   time.Time  `json:"disclosed_at"`
+	// ConsentScope is the consent scope a disclosure under consent needs: sharing (the
+	// default) or, for a referral, referral. Set by domains, never by clients.
+	ConsentScope string `json:"-"`
 }
 
 // future is how far ahead of the server's clock a time may be (clock skew).
@@ -232,41 +235,16 @@ func (s *Service) Record(ctx context.Context, a scope.Actor, school, caseFile uu
 	}
 	var out Disclosure
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-		if err := caseFileExists(ctx, tx, school, caseFile); err != nil {
-			return err
-		}
-		if err := checkSessions(ctx, tx, school, caseFile, in.Items); err != nil {
-			return err
-		}
-		if in.LegalBasis == BasisConsent {
-			if err := consent.Covers(ctx, tx, school, caseFile, *in.ConsentID, consent.Sharing, in.RecipientName, in.DisclosedAt, "consent_id"); err != nil {
-				return err
-			}
-		}
-		var justification []byte
-		if in.Justification != "" {
-			var err error
-			if justification, err = s.Cipher.EncryptFile(ctx, tx, school, caseFile, "disclosure.justification", []byte(in.Justification)); err != nil {
-				return err
-			}
-		}
-		items, err := json.Marshal(in.Items)
+		id, err := s.RecordInTx(ctx, tx, a, school, caseFile, in)
 		if err != nil {
-			return fault.Wrap(err, "encode items")
-		}
-		id := uuid.Must(uuid.NewV7())
-		if _, err := tx.Exec(ctx, `INSERT INTO disclosures (school_id, id, case_file_id, recipient_kind, recipient_name, legal_basis, consent_id,
-			justification, items, disclosed_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			school, id, caseFile, in.RecipientKind, in.RecipientName, in.LegalBasis, in.ConsentID, justification, items, in.DisclosedAt, a.UserID); err != nil {
-			return database.MapError(err)
+			return err
 		}
 		list, err := s.disclosures(ctx, tx, school, caseFile, &id)
 		if err != nil {
 			return err
 		}
 		out = list[0]
-		return audit.Record(ctx, tx, a, audit.Entry{Action: "disclosures.create", ObjectType: "disclosure", ObjectID: id.String(),
-			Reason: in.RecipientKind + " / " + in.LegalBasis})
+		return nil
 	})
 	if fe, ok := fault.As(err); ok && fe.Kind == fault.Conflict && len(fe.Fields) > 0 {
 		// A disclosure the consent did not cover is refused; the attempt is on record.
@@ -279,6 +257,48 @@ func (s *Service) Record(ctx context.Context, a scope.Actor, school, caseFile uu
 		}
 	}
 	return out, err
+}
+
+// RecordInTx records a validated disclosure in the caller's transaction (a crisis step
+// or a referral that is itself a disclosure) and audits it. It returns the row id.
+func (s *Service) RecordInTx(ctx context.Context, tx pgx.Tx, a scope.Actor, school, caseFile uuid.UUID, in Input) (uuid.UUID, error) {
+	if err := in.validate(); err != nil {
+		return uuid.Nil, err
+	}
+	if err := caseFileExists(ctx, tx, school, caseFile); err != nil {
+		return uuid.Nil, err
+	}
+	if err := checkSessions(ctx, tx, school, caseFile, in.Items); err != nil {
+		return uuid.Nil, err
+	}
+	if in.LegalBasis == BasisConsent {
+		need := consent.Sharing
+		if in.ConsentScope != "" {
+			need = in.ConsentScope
+		}
+		if err := consent.Covers(ctx, tx, school, caseFile, *in.ConsentID, need, in.RecipientName, in.DisclosedAt, "consent_id"); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	var justification []byte
+	if in.Justification != "" {
+		var err error
+		if justification, err = s.Cipher.EncryptFile(ctx, tx, school, caseFile, "disclosure.justification", []byte(in.Justification)); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	items, err := json.Marshal(in.Items)
+	if err != nil {
+		return uuid.Nil, fault.Wrap(err, "encode items")
+	}
+	id := uuid.Must(uuid.NewV7())
+	if _, err := tx.Exec(ctx, `INSERT INTO disclosures (school_id, id, case_file_id, recipient_kind, recipient_name, legal_basis, consent_id,
+		justification, items, disclosed_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		school, id, caseFile, in.RecipientKind, in.RecipientName, in.LegalBasis, in.ConsentID, justification, items, in.DisclosedAt, a.UserID); err != nil {
+		return uuid.Nil, database.MapError(err)
+	}
+	return id, audit.Record(ctx, tx, a, audit.Entry{Action: "disclosures.create", ObjectType: "disclosure", ObjectID: id.String(),
+		Reason: in.RecipientKind + " / " + in.LegalBasis})
 }
 
 // checkSessions refuses session items that are not sessions of this case file.

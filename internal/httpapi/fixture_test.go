@@ -27,6 +27,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
+	"github.com/xinqiao/xinqiao/internal/crisis"
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
 	"github.com/xinqiao/xinqiao/internal/document"
@@ -36,6 +37,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -61,6 +63,8 @@ type world struct {
 	store     *blob.Store
 	emergency *emergency.Service
 	screening *screening.Service
+	crises    *crisis.Service
+	referrals *referral.Service
 	clock     *testClock
 	// codeLimits throttles the student page (nil: the default).
 	codeLimits *httpapi.CodeLimiter
@@ -69,6 +73,7 @@ type world struct {
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
 	mu                        sync.Mutex
 	tokens                    map[string]string
+	cached                    map[string]uuid.UUID // fixtures the matrix reuses
 }
 
 type syncBuffer struct {
@@ -119,7 +124,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	tn := &tenant.Service{DB: db.App}
 	ro := &roster.Service{DB: db.App}
 	au := &audit.Service{DB: db.App}
-	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, schools: map[string]uuid.UUID{}, tokens: map[string]string{}}
+	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, schools: map[string]uuid.UUID{}, tokens: map[string]string{}, cached: map[string]uuid.UUID{}}
 	for _, o := range opts {
 		o(w)
 	}
@@ -176,11 +181,15 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
 	w.clock = &testClock{}
 	w.screening = &screening.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Now: w.clock.Now}
+	disclosures := &disclosure.Service{DB: db.App, Cipher: ring}
+	w.crises = &crisis.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Disclosures: disclosures, Now: w.clock.Now}
+	w.referrals = &referral.Service{DB: db.App, Cipher: ring, Disclosures: disclosures, Crises: w.crises, Now: w.clock.Now,
+		FontPath: "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
 		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
-		Screening: w.screening, CodeLimits: w.codeLimits,
+		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

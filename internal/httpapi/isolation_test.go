@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/crisis"
 	"github.com/xinqiao/xinqiao/internal/identity"
 )
 
@@ -193,6 +194,27 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/assessments/:assessmentId":                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/screening-alerts":                          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/screening-alerts/:alertId/acknowledge":    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+
+	"GET /api/v1/districts/:districtId/crisis-settings":               by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/crisis-settings":               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/crisis-board":                  by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/crisis-board/:crisisId":        by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/crisis-board/:crisisId/notes": by(dDen, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/institutions":                  by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/institutions":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"PATCH /api/v1/districts/:districtId/institutions/:institutionId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/institutions":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/crises":                            by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/crises":                           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/crises/:crisisId":                  by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/crises/:crisisId/steps":           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals/:referralId":             by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals/:referralId/letter.pdf":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals/:referralId/status":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals/:referralId/link":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -213,6 +235,8 @@ var publicRoutes = map[string]int{
 	"GET /metrics":             200,
 	"GET /api/v1/s/:code":      404, // an unknown code
 	"POST /api/v1/s/:code":     404,
+	"GET /api/v1/r/:token":     404, // an unknown link
+	"POST /api/v1/r/:token":    404,
 }
 
 // target is one tenant a request is aimed at, with ids of rows inside it.
@@ -355,6 +379,22 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":assessmentId") {
 		replace("assessmentId", w.newAssessment(t, 0).ID)
 	}
+	if strings.HasPrefix(pattern, "/api/v1/r/") {
+		path = strings.ReplaceAll(path, ":token", "bm90LWEtcmVhbC1yZWZlcnJhbC1saW5r")
+	}
+	if strings.Contains(path, ":crisisId") {
+		if strings.Contains(pattern, "crisis-board") {
+			replace("crisisId", w.newCrisis(t, true))
+		} else {
+			replace("crisisId", w.newCrisis(t, false))
+		}
+	}
+	if strings.Contains(path, ":institutionId") {
+		replace("institutionId", w.newInstitution(t, fmt.Sprintf("机构%d", n)))
+	}
+	if strings.Contains(path, ":referralId") {
+		replace("referralId", w.newReferral(t).ID)
+	}
 	if strings.Contains(path, ":alertId") {
 		replace("alertId", w.newAlert(t))
 	}
@@ -489,6 +529,29 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"outcome": "monitoring"}
 	case "POST /api/v1/s/:code":
 		body = map[string]any{"answers": map[string]any{}}
+	case "POST /api/v1/r/:token":
+		body = map[string]any{"received": true}
+	case "PUT /api/v1/districts/:districtId/crisis-settings":
+		body = crisis.DefaultSettings()
+	case "POST /api/v1/districts/:districtId/crisis-board/:crisisId/notes":
+		body = map[string]any{"kind": "comment", "body": "请学校在今天内完成监护人告知"}
+	case "POST /api/v1/districts/:districtId/institutions":
+		body = map[string]any{"name": fmt.Sprintf("第%d人民医院", n), "kind": "hospital", "services": []string{"儿童青少年心理门诊"}, "accepts_direct": true}
+	case "PATCH /api/v1/districts/:districtId/institutions/:institutionId":
+		body = map[string]any{"contact": "电话 0571-0000000"}
+	case "POST /api/v1/schools/:schoolId/crises":
+		body = map[string]any{"source": "counselor", "student_id": w.calmStudent(t), "level": "moderate", "note": "同学反映其情绪低落"}
+	case "POST /api/v1/schools/:schoolId/crises/:crisisId/steps":
+		body = map[string]any{"kind": "risk_assessed", "level": "high", "method": "interview", "note": "面谈评估"}
+	case "POST /api/v1/schools/:schoolId/referrals":
+		c := w.newCrisis(t, false)
+		w.assess(t, c)
+		body = map[string]any{"case_file_id": w.id(`SELECT case_file_id FROM crises WHERE id = $1`, c), "crisis_id": c,
+			"institution_id": w.newInstitution(t, fmt.Sprintf("转介医院%d", n)), "basis": "imminent_danger", "items": []string{"risk_tier"}, "reason": "持续自伤念头"}
+	case "POST /api/v1/schools/:schoolId/referrals/:referralId/status":
+		body = map[string]any{"status": "acknowledged"}
+	case "PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan":
+		body = map[string]any{"plan": "复学后每周面谈一次", "return_date": time.Now().AddDate(0, 0, 20).Format(time.DateOnly)}
 	}
 	return method, path, body, upload
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/consent"
+	"github.com/xinqiao/xinqiao/internal/crisis"
 	"github.com/xinqiao/xinqiao/internal/disclosure"
 	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/emergency"
@@ -34,6 +35,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -64,6 +66,8 @@ type Server struct {
 	Emergency    *emergency.Service
 	Retention    *retention.Service
 	Screening    *screening.Service
+	Crises       *crisis.Service
+	Referrals    *referral.Service
 	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
 	CodeLimits     *CodeLimiter
 	codeLimiter    *CodeLimiter
@@ -229,6 +233,30 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/screening-alerts/:alertId/acknowledge", school, "screening", "write", s.acknowledgeAlert},
 		{"GET", "/api/v1/s/:code", public, "", "", s.openScreeningCode},
 		{"POST", "/api/v1/s/:code", public, "", "", s.submitScreeningCode},
+
+		// Crisis intervention (危机干预), partner institutions and referrals (转介).
+		{"GET", "/api/v1/districts/:districtId/crisis-settings", district, "crisis_settings", "read", s.getCrisisSettings},
+		{"PUT", "/api/v1/districts/:districtId/crisis-settings", district, "crisis_settings", "write", s.saveCrisisSettings},
+		{"GET", "/api/v1/districts/:districtId/crisis-board", district, "crisis_board", "read", s.crisisBoard},
+		{"GET", "/api/v1/districts/:districtId/crisis-board/:crisisId", district, "crisis_board", "read", s.crisisBoardEntry},
+		{"POST", "/api/v1/districts/:districtId/crisis-board/:crisisId/notes", district, "crisis_board", "write", s.addCrisisBoardNote},
+		{"GET", "/api/v1/districts/:districtId/institutions", district, "institutions", "read", s.listInstitutions},
+		{"POST", "/api/v1/districts/:districtId/institutions", district, "institutions", "write", s.createInstitution},
+		{"PATCH", "/api/v1/districts/:districtId/institutions/:institutionId", district, "institutions", "write", s.updateInstitution},
+		{"GET", "/api/v1/schools/:schoolId/institutions", school, "institutions", "read", s.listInstitutions},
+		{"GET", "/api/v1/schools/:schoolId/crises", school, "crises", "read", s.listCrises},
+		{"POST", "/api/v1/schools/:schoolId/crises", school, "crises", "write", s.openCrisis},
+		{"GET", "/api/v1/schools/:schoolId/crises/:crisisId", school, "crises", "read", s.getCrisis},
+		{"POST", "/api/v1/schools/:schoolId/crises/:crisisId/steps", school, "crises", "write", s.recordCrisisStep},
+		{"GET", "/api/v1/schools/:schoolId/referrals", school, "referrals", "read", s.listReferrals},
+		{"POST", "/api/v1/schools/:schoolId/referrals", school, "referrals", "write", s.sendReferral},
+		{"GET", "/api/v1/schools/:schoolId/referrals/:referralId", school, "referrals", "read", s.getReferral},
+		{"GET", "/api/v1/schools/:schoolId/referrals/:referralId/letter.pdf", school, "referrals", "read", s.referralLetter},
+		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/status", school, "referrals", "write", s.setReferralStatus},
+		{"PUT", "/api/v1/schools/:schoolId/referrals/:referralId/return-plan", school, "referrals", "write", s.setReturnPlan},
+		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/link", school, "referrals", "write", s.reissueReferralLink},
+		{"GET", "/api/v1/r/:token", public, "", "", s.openReferralLink},
+		{"POST", "/api/v1/r/:token", public, "", "", s.answerReferralLink},
 	}
 }
 
