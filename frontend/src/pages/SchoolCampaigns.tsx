@@ -298,25 +298,64 @@ function CodesDialog({ path, campaign, homeroomId, homeroomName, onClose }: {
   );
 }
 
-const printCss = `@media print {
-  body * { visibility: hidden !important; }
-  .xq-print-area, .xq-print-area * { visibility: visible !important; }
-  .xq-print-area { position: fixed; left: 0; top: 0; width: 100%; }
-  .xq-no-print { display: none !important; }
-}`;
+function escapeHtml(v: string): string {
+  return v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+// slipsHtml is the printable page of a code sheet: slips two per row, never split across
+// pages, nothing else of the app.
+export function slipsHtml(v: { title: string; homeroomName: string; slips: CodeSlip[]; hint: string; origin: string; lang: string }): string {
+  const slip = (s: CodeSlip) => `<div class="slip">
+  <div class="head">${escapeHtml(v.title)} · ${escapeHtml(v.homeroomName || s.homeroom_name)}</div>
+  <div class="name">${escapeHtml(s.name)} <span>${escapeHtml(s.student_number)}</span></div>
+  <div class="code">${escapeHtml(formatCode(s.code))}</div>
+  <div class="url">${escapeHtml(studentUrl(s.url, v.origin))}</div>
+  <div class="hint">${escapeHtml(v.hint)}</div>
+</div>`;
+  return `<!doctype html><html lang="${escapeHtml(v.lang)}"><head><meta charset="utf-8"><title>${escapeHtml(v.title)}</title><style>
+body { font-family: sans-serif; margin: 12mm; }
+.sheet { display: grid; grid-template-columns: 1fr 1fr; gap: 4mm; }
+.slip { border: 1px dashed #888; padding: 4mm; break-inside: avoid; page-break-inside: avoid; }
+.head, .hint { font-size: 9pt; color: #555; }
+.name { font-weight: 600; margin: 1mm 0; } .name span { font-weight: 400; color: #777; }
+.code { font-family: monospace; font-size: 18pt; letter-spacing: 2px; margin: 1mm 0; }
+.url { font-size: 9pt; word-break: break-all; }
+</style></head><body><div class="sheet">${v.slips.map(slip).join('')}</div></body></html>`;
+}
+
+// printSlips prints the sheet from a hidden frame, so that long sheets paginate.
+function printSlips(html: string) {
+  const frame = document.createElement('iframe');
+  frame.style.position = 'fixed';
+  frame.style.width = '0';
+  frame.style.height = '0';
+  frame.style.border = '0';
+  document.body.appendChild(frame);
+  const doc = frame.contentDocument;
+  if (!doc || !frame.contentWindow) return;
+  doc.open();
+  doc.write(html);
+  doc.close();
+  setTimeout(() => {
+    frame.contentWindow?.focus();
+    frame.contentWindow?.print();
+    setTimeout(() => frame.remove(), 60_000);
+  }, 200);
+}
 
 export function CodeSheet({ title, homeroomName, slips, expiresAt }: { title: string; homeroomName: string; slips: CodeSlip[]; expiresAt: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const origin = window.location.origin;
+  const hint = t('screening.codes.slipHint', { date: dayjs(expiresAt).format('YYYY-MM-DD HH:mm') });
+  const print = () => printSlips(slipsHtml({ title, homeroomName, slips, hint, origin, lang: i18n.language }));
   return (
     <>
-      <style>{printCss}</style>
-      <Space className="xq-no-print" style={{ marginBottom: 12 }} wrap>
-        <Button data-testid="codes-print" type="primary" icon={<PrinterOutlined />} onClick={() => window.print()}>{t('screening.codes.print')}</Button>
+      <Space style={{ marginBottom: 12 }} wrap>
+        <Button data-testid="codes-print" type="primary" icon={<PrinterOutlined />} disabled={slips.length === 0} onClick={print}>{t('screening.codes.print')}</Button>
         <Typography.Text type="secondary">{t('screening.codes.count', { count: slips.length })}</Typography.Text>
       </Space>
       {slips.length === 0 && <Alert type="info" showIcon message={t('screening.codes.noneToIssue')} />}
-      <div className="xq-print-area" data-testid="code-sheet" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(260px, 1fr))', gap: 8 }}>
+      <div data-testid="code-sheet" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(260px, 1fr))', gap: 8 }}>
         {slips.map((s) => (
           <div key={s.student_id} data-testid="code-slip" data-student={s.student_number}
             style={{ border: '1px dashed #8c8c8c', padding: 12, breakInside: 'avoid', pageBreakInside: 'avoid' }}>
@@ -324,7 +363,7 @@ export function CodeSheet({ title, homeroomName, slips, expiresAt }: { title: st
             <div style={{ fontWeight: 600 }}>{s.name} <span style={{ fontWeight: 400, color: '#8c8c8c' }}>{s.student_number}</span></div>
             <div data-testid="slip-code" style={{ fontFamily: 'ui-monospace, monospace', fontSize: 20, letterSpacing: 2, margin: '4px 0' }}>{formatCode(s.code)}</div>
             <div data-testid="slip-url" style={{ fontSize: 12, wordBreak: 'break-all' }}>{studentUrl(s.url, origin)}</div>
-            <div style={{ fontSize: 11, color: '#8c8c8c' }}>{t('screening.codes.slipHint', { date: dayjs(expiresAt).format('YYYY-MM-DD HH:mm') })}</div>
+            <div style={{ fontSize: 11, color: '#8c8c8c' }}>{hint}</div>
           </div>
         ))}
       </div>

@@ -7,7 +7,7 @@ import type { ReactNode } from 'react';
 import i18n from '../i18n';
 import App, { queryClient } from '../App';
 import StudentScreening from '../pages/StudentScreening';
-import { CodeSheet } from '../pages/SchoolCampaigns';
+import { CodeSheet, slipsHtml } from '../pages/SchoolCampaigns';
 import CountText from '../components/CountText';
 import type { PublicSheet } from '../api/screening';
 
@@ -142,6 +142,16 @@ describe('code sheet and counts', () => {
     expect(slip.textContent).toContain('张三');
     expect(within(slip).getByTestId('slip-code').textContent).toBe('ABCD-EFGH-JK');
     expect(within(slip).getByTestId('slip-url').textContent).toBe(`${window.location.origin}/s/ABCDEFGHJK`);
+  });
+
+  it('prints the slips on a page of their own, escaped', () => {
+    const html = slipsHtml({ title: '测查 <秋>', homeroomName: '七(1)班', hint: '只能使用一次', origin: 'https://xq.example.cn', lang: 'zh-CN',
+      slips: [{ student_id: 's1', name: '张三', student_number: '20241001', homeroom_name: '七(1)班', code: 'ABCDEFGHJK', url: '/s/ABCDEFGHJK' }] });
+    expect(html).toContain('ABCD-EFGH-JK');
+    expect(html).toContain('https://xq.example.cn/s/ABCDEFGHJK');
+    expect(html).toContain('测查 &lt;秋&gt;');
+    expect(html).toContain('page-break-inside: avoid');
+    expect(html.match(/class="slip"/g)).toHaveLength(1);
   });
 
   it('shows a suppressed count as given, with a visible marker', () => {
