@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { App, Button, Card, Checkbox, DatePicker, Drawer, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tabs, Tag, Timeline, Typography } from 'antd';
 import { LockOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
@@ -17,7 +17,6 @@ import { useConcernCategories } from './casefile/categories';
 import SupportPlans from './casefile/SupportPlans';
 import Documents from './casefile/Documents';
 import EmergencyGrants from './casefile/EmergencyGrants';
-import AssessmentHistory from './casefile/Assessments';
 
 interface Entry {
   case_file_id: string;
@@ -60,6 +59,9 @@ export function mergeTimeline(sessions: Session[], events: CaseFileEvent[]): (Se
   const at = (x: Session | CaseFileEvent) => ('kind' in x ? x.at : x.occurred_at);
   return [...sessions, ...others].sort((a, b) => dayjs(at(a)).valueOf() - dayjs(at(b)).valueOf());
 }
+
+// The screening tab loads its code when opened.
+const AssessmentHistory = lazy(() => import('./casefile/Assessments'));
 
 const channels = ['walk_in', 'scheduled', 'phone', 'online', 'letter', 'mailbox'];
 const participants = ['student', 'guardian', 'teacher'];
@@ -297,7 +299,7 @@ function CaseFileDetail({ base, school, id }: { base: string; school: string; id
           {
             key: 'assessments',
             label: <span data-testid="tab-assessments">{t('screening.assessment.tab')}</span>,
-            children: file.data?.student_id ? <AssessmentHistory school={school} studentId={file.data.student_id} /> : null,
+            children: file.data?.student_id ? <Suspense fallback={null}><AssessmentHistory school={school} studentId={file.data.student_id} /></Suspense> : null,
           },
         ]}
       />

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Alert, App, Button, Card, Checkbox, Descriptions, Drawer, Input, Modal, Select, Space, Table, Tag, Typography, Upload } from 'antd';
 import { DownloadOutlined, UploadOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -11,7 +11,9 @@ import { canImportRoster } from '../nav';
 import { useCursorList } from '../components/useCursorList';
 import ProblemAlert from '../components/ProblemAlert';
 import ImportErrors from '../components/ImportErrors';
-import AssessmentHistory from './casefile/Assessments';
+
+// Screening results load only when a counselor opens a student.
+const AssessmentHistory = lazy(() => import('./casefile/Assessments'));
 
 const statusColor = { enrolled: 'green', graduated: 'default', transferred: 'orange' } as const;
 
@@ -92,7 +94,7 @@ export default function Students() {
         {detail && school && current?.role === 'counselor' && (
           <>
             <Typography.Title level={5} style={{ marginTop: 16 }}>{t('screening.assessment.tab')}</Typography.Title>
-            <AssessmentHistory school={school} studentId={detail} />
+            <Suspense fallback={null}><AssessmentHistory school={school} studentId={detail} /></Suspense>
           </>
         )}
       </Drawer>
