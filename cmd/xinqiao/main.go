@@ -24,6 +24,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/frontend"
 	"github.com/xinqiao/xinqiao/internal/access"
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
@@ -39,15 +40,19 @@ import (
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/retention"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
+	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -213,8 +218,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		Jobs:      &jobrun.Store{DB: a.db},
 		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
-		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		Library:       &library.Service{DB: a.db},
+		TeachingCases: &teachingcase.Service{DB: a.db, Cipher: a.ring},
+		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -254,11 +263,15 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
+		{Spec: "@every 10m", Task: asynq.NewTask(appointment.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(screening.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(crisis.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1h", Task: asynq.NewTask(referral.TypeFeedbackReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(55 * time.Minute)}},
+		// The outbox wakes the rollup refresh after each change; this sweep catches any left.
+		{Spec: "@every 1m", Task: asynq.NewTask(rollup.TypeRefresh, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
+		{Spec: "0 18 * * *", Task: asynq.NewTask(rollup.TypeRebuild, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -310,6 +323,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				}
 				return err
 			},
+			// Idempotent: one reminder per appointment and start time.
+			appointment.TypeReminder: func(ctx context.Context, _ []byte) error {
+				n, err := (&appointment.Service{DB: db}).RemindUpcoming(ctx, appointment.ReminderAhead)
+				if n > 0 {
+					log.Info("appointment reminders posted", "count", n)
+				}
+				return err
+			},
 			// Idempotent: destroyed files are gone; their objects are removed until confirmed.
 			retention.TypeDestroy: func(ctx context.Context, _ []byte) error {
 				rep, err := (&retention.Service{DB: db, Objects: store, Log: log}).DestroyExpired(ctx, 500)
@@ -334,6 +355,15 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				}
 				return err
 			},
+			// Idempotent: recomputes the dirty cells; a failed batch leaves its marks for the next run.
+			rollup.TypeRefresh: func(ctx context.Context, _ []byte) error {
+				_, err := (&rollup.Service{DB: db}).Refresh(ctx)
+				return err
+			},
+			// Idempotent: the nightly full rebuild yields the same tables as the refreshes.
+			rollup.TypeRebuild: func(ctx context.Context, _ []byte) error {
+				return (&rollup.Service{DB: db}).RebuildAll(ctx)
+			},
 			// Idempotent: one reminder per referral and feedback date.
 			referral.TypeFeedbackReminder: func(ctx context.Context, _ []byte) error {
 				n, err := (&referral.Service{DB: db, Cipher: ring}).RemindFeedbackOverdue(ctx)
@@ -351,7 +381,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				return err
 			},
 		},
-		Concurrency: cfg.WorkerConcurrency, Observer: reg}
+		Concurrency: cfg.WorkerConcurrency, Observer: reg, Recorder: &jobrun.Store{DB: db}}
 	// The worker's own small HTTP server: liveness and metrics.
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
@@ -383,7 +413,7 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 	defer a.db.Close()
 	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
-		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}}
+		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}, Library: true}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err

@@ -28,6 +28,10 @@ const Intake = lazy(() => import('./pages/Intake'));
 const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 const Retention = lazy(() => import('./pages/Retention'));
+const Room = lazy(() => import('./pages/Room'));
+const Library = lazy(() => import('./pages/Library'));
+const TeachingCases = lazy(() => import('./pages/TeachingCases'));
+const PublicRequest = lazy(() => import('./pages/PublicRequest'));
 const Instruments = lazy(() => import('./pages/Instruments'));
 const Campaigns = lazy(() => import('./pages/Campaigns'));
 const SchoolCampaigns = lazy(() => import('./pages/SchoolCampaigns'));
@@ -35,10 +39,10 @@ const ScreeningAlerts = lazy(() => import('./pages/ScreeningAlerts'));
 const ScreeningEscalations = lazy(() => import('./pages/ScreeningEscalations'));
 const StudentScreening = lazy(() => import('./pages/StudentScreening'));
 
-// isPublicPath: pages without an account (a student's questionnaire at /s/<code>). A 401
-// there must never send the visitor to the login page.
+// isPublicPath: pages without an account (a student's questionnaire at /s/<code>, a school's
+// public request page at /request/<school>). A 401 there must never send the visitor to the login page.
 export function isPublicPath(pathname: string): boolean {
-  return pathname.startsWith('/s/');
+  return pathname.startsWith('/s/') || pathname.startsWith('/request/');
 }
 
 // Client errors (4xx) are answers, not glitches: never retry them.
@@ -94,6 +98,9 @@ function Guarded() {
           <Route path="/intake" element={<Allowed k="intake"><Intake /></Allowed>} />
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
           <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
+          <Route path="/room" element={<Allowed k="room"><Room /></Allowed>} />
+          <Route path="/library" element={<Allowed k="library"><Library /></Allowed>} />
+          <Route path="/teaching-cases" element={<Allowed k="teachingCases"><TeachingCases /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="/instruments" element={<Allowed k="instruments"><Instruments /></Allowed>} />
           <Route path="/campaigns" element={<Allowed k="campaigns"><Campaigns /></Allowed>} />
@@ -124,17 +131,16 @@ export default function App() {
             <Routes>
               {/* The student questionnaire: no account, no session lookup, no app layout. */}
               <Route path="/s/:code" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><StudentScreening /></Suspense>} />
-              <Route
-                path="/*"
-                element={
-                  <SessionProvider>
-                    <Routes>
-                      <Route path="/login" element={<Login />} />
-                      <Route path="/*" element={<Guarded />} />
-                    </Routes>
-                  </SessionProvider>
-                }
-              />
+              {/* The school's public request page needs no account and no session. */}
+              <Route path="/request/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicRequest /></Suspense>} />
+              <Route path="/*" element={
+                <SessionProvider>
+                  <Routes>
+                    <Route path="/login" element={<Login />} />
+                    <Route path="/*" element={<Guarded />} />
+                  </Routes>
+                </SessionProvider>
+              } />
             </Routes>
           </BrowserRouter>
         </QueryClientProvider>

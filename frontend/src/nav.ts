@@ -1,13 +1,13 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention'
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases'
   | 'instruments' | 'campaigns' | 'schoolCampaigns' | 'screeningAlerts' | 'screeningEscalations';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
-  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
+  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room', library: '/library', teachingCases: '/teaching-cases',
   instruments: '/instruments', campaigns: '/campaigns', schoolCampaigns: '/screening', screeningAlerts: '/screening-alerts',
   screeningEscalations: '/screening-escalations',
 };
@@ -16,15 +16,15 @@ export const menuPaths: Record<MenuKey, string> = {
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'instruments', 'campaigns', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'schools', 'users', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'audit'];
+      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'room', 'library', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students'];
+      return ['home', 'inbox', 'room', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
-      return ['home', 'campaigns', 'screeningEscalations'];
+      return ['home', 'campaigns', 'screeningEscalations', 'teachingCases'];
     case 'homeroom_teacher':
-      return ['home', 'inbox', 'concerns', 'students'];
+      return ['home', 'inbox', 'concerns', 'students', 'library'];
     default:
       return ['home'];
   }

@@ -12,9 +12,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -65,6 +67,9 @@ type Seeder struct {
 	Screening *screening.Service
 	// Referrals, when set, adds the demo partner institutions.
 	Referrals *referral.Service
+	// Library, when set, also seeds a few district library entries (make run; tests start
+	// from an empty library).
+	Library bool
 	// Prefix, when set, seeds a second district: its code is the prefix, its name is
 	// 示范区-<prefix>, school codes and usernames start with "<prefix>.". Tests use it.
 	Prefix string
@@ -207,6 +212,18 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 			}
 			return nil, false, fmt.Errorf("students of %s: %w", p.code, err)
 		}
+		room := &appointment.Service{DB: s.DB}
+		if _, err := room.SetOpeningHours(ctx, leader, school, OpeningHours()); err != nil {
+			return nil, false, fmt.Errorf("opening hours of %s: %w", p.code, err)
+		}
+	}
+	if s.Library {
+		lib := &library.Service{DB: s.DB}
+		for _, in := range DemoLibrary() {
+			if _, err := lib.Add(ctx, a, districtID, in); err != nil {
+				return nil, false, fmt.Errorf("library: %w", err)
+			}
+		}
 	}
 	if s.Referrals != nil {
 		for _, x := range DemoInstitutions {
@@ -302,6 +319,28 @@ var DemoInstitutions = []struct {
 	{"市精神卫生中心", "hospital", "儿少心理门诊 0571-00000001（工作日 8:00-17:00）", []string{"儿童青少年心理门诊", "危机干预", "住院治疗"}, true},
 	{"区人民医院心理科", "clinic", "门诊楼三楼 0571-00000002", []string{"心理咨询", "心理测评"}, true},
 	{"全国心理援助热线", "hotline", "12356（24 小时）", []string{"电话心理援助"}, false},
+}
+
+// DemoLibrary is the demo district's resource library.
+func DemoLibrary() []library.ItemInput {
+	return []library.ItemInput{
+		{Kind: "book", Title: "青少年情绪管理手册", Author: "示范区心理辅导中心", Publisher: "示范出版社", Topics: []string{"情绪", "压力"}, Audiences: []string{"student", "teacher"},
+			Summary: "用简单的练习认识和调节情绪，适合初中和高中学生自读。"},
+		{Kind: "book", Title: "家长如何陪伴青春期孩子", Author: "示范区心理辅导中心", Topics: []string{"亲子沟通", "青春期"}, Audiences: []string{"guardian"},
+			Summary: "面向家长的亲子沟通指南。"},
+		{Kind: "link", Title: "考前焦虑放松练习（音频）", URL: "https://example.org/relax", Topics: []string{"考试焦虑", "放松"}, Audiences: []string{"student"},
+			Summary: "十分钟呼吸放松练习。"},
+		{Kind: "link", Title: "班主任识别学生心理危机的信号", URL: "https://example.org/signals", Topics: []string{"危机识别"}, Audiences: []string{"teacher", "counselor"}},
+	}
+}
+
+// OpeningHours are the demo counseling rooms' hours: school days 08:00–12:00 and 13:30–17:30.
+func OpeningHours() []appointment.Window {
+	var out []appointment.Window
+	for d := 1; d <= 5; d++ {
+		out = append(out, appointment.Window{Weekday: d, Start: "08:00", End: "12:00"}, appointment.Window{Weekday: d, Start: "13:30", End: "17:30"})
+	}
+	return out
 }
 
 // DistrictID returns the id of the seeded district (for tests and tools).

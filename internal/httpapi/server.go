@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
@@ -34,6 +35,8 @@ import (
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -41,6 +44,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
+	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -68,9 +72,13 @@ type Server struct {
 	Screening    *screening.Service
 	Crises       *crisis.Service
 	Referrals    *referral.Service
+	Jobs         *jobrun.Store
 	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
 	CodeLimits     *CodeLimiter
 	codeLimiter    *CodeLimiter
+	Appointments   *appointment.Service
+	Library        *library.Service
+	TeachingCases  *teachingcase.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -110,6 +118,7 @@ type call struct {
 }
 
 func (s *Server) routes() []route {
+	ap := s.appointmentRoutes()
 	return []route{
 		{"POST", "/api/v1/auth/login", public, "", "", s.login},
 		{"POST", "/api/v1/auth/logout", userOnly, "", "", s.logout},
@@ -197,6 +206,48 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/emergency-access", school, "emergency_access", "read", s.myEmergencyGrants},
 		{"GET", "/api/v1/schools/:schoolId/emergency-access/:grantId/case-file", school, "emergency_access", "read", s.readUnderEmergencyAccess},
 		{"POST", "/api/v1/schools/:schoolId/emergency-access/:grantId/end", school, "emergency_access", "write", s.endEmergencyAccess},
+		// The counseling room: opening hours and closures (leaders and counselors set them;
+		// teachers read them), each counselor's own slots, the appointments (counselors
+		// only), and the school's public request page (no account).
+		{"GET", "/api/v1/schools/:schoolId/room/schedule", school, "room_schedule", "read", s.roomSchedule},
+		{"PUT", "/api/v1/schools/:schoolId/room/opening-hours", school, "room_schedule", "write", s.setOpeningHours},
+		{"PUT", "/api/v1/schools/:schoolId/room/slots", school, "appointments", "write", s.setMySlots},
+		{"POST", "/api/v1/schools/:schoolId/room/closures", school, "room_schedule", "write", s.addClosure},
+		{"DELETE", "/api/v1/schools/:schoolId/room/closures/:closureId", school, "room_schedule", "write", s.deleteClosure},
+		{"GET", "/api/v1/schools/:schoolId/appointments", school, "appointments", "read", s.listAppointments},
+		{"POST", "/api/v1/schools/:schoolId/appointments", school, "appointments", "write", s.bookAppointment},
+		{"GET", "/api/v1/schools/:schoolId/appointments/stats", school, "appointments", "read", s.appointmentStats},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/accept", school, "appointments", "write", ap["accept"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/decline", school, "appointments", "write", ap["decline"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/move", school, "appointments", "write", ap["move"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/cancel", school, "appointments", "write", ap["cancel"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/no-show", school, "appointments", "write", ap["no-show"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/check-in", school, "appointments", "write", ap["check-in"]},
+		// The resource library: the district's materials, searched by every school role that
+		// reads; counselors add their school's entries, copies and loans (borrowers: counselors only).
+		{"GET", "/api/v1/districts/:districtId/library", district, "library", "read", s.searchLibrary},
+		{"POST", "/api/v1/districts/:districtId/library", district, "library", "write", s.addLibraryItem},
+		{"GET", "/api/v1/schools/:schoolId/library", school, "library", "read", s.searchLibrary},
+		{"POST", "/api/v1/schools/:schoolId/library", school, "library", "write", s.addLibraryItem},
+		{"POST", "/api/v1/schools/:schoolId/library/:bookId/copies", school, "library", "write", s.addLibraryCopy},
+		{"POST", "/api/v1/districts/:districtId/library/documents", district, "library", "write", s.uploadLibraryDocument},
+		{"POST", "/api/v1/schools/:schoolId/library/documents", school, "library", "write", s.uploadLibraryDocument},
+		{"GET", "/api/v1/districts/:districtId/library/:entryId/content", district, "library", "read", s.downloadLibraryDocument},
+		{"GET", "/api/v1/schools/:schoolId/library/:entryId/content", school, "library", "read", s.downloadLibraryDocument},
+		{"GET", "/api/v1/schools/:schoolId/library-loans", school, "library_loans", "read", s.listLibraryLoans},
+		{"POST", "/api/v1/schools/:schoolId/library-loans", school, "library_loans", "write", s.lendLibraryCopy},
+		{"POST", "/api/v1/schools/:schoolId/library-loans/:loanId/return", school, "library_loans", "write", s.returnLibraryCopy},
+		// Teaching cases: a counselor drafts one from a closed case file, reviews and publishes
+		// it; the district's bank is read by counselors, district administrators and supervisors.
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/teaching-case", school, "teaching_cases", "write", s.draftTeachingCase},
+		{"GET", "/api/v1/schools/:schoolId/teaching-case-drafts", school, "teaching_cases", "write", s.teachingCaseDrafts},
+		{"PUT", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId", school, "teaching_cases", "write", s.reviewTeachingCase},
+		{"POST", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId/publish", school, "teaching_cases", "write", s.publishTeachingCase},
+		{"DELETE", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId", school, "teaching_cases", "write", s.discardTeachingCase},
+		{"GET", "/api/v1/schools/:schoolId/teaching-cases", school, "teaching_cases", "read", s.teachingCaseBank},
+		{"GET", "/api/v1/districts/:districtId/teaching-cases", district, "teaching_cases", "read", s.teachingCaseBank},
+		{"GET", "/api/v1/public/schools/:schoolId/room", public, "", "", s.publicRoom},
+		{"POST", "/api/v1/public/schools/:schoolId/appointment-requests", public, "", "", s.requestAppointment},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
 		{"POST", "/api/v1/districts/:districtId/emergency-reviews/:grantId", district, "emergency_reviews", "write", s.closeEmergencyReview},
 
@@ -255,6 +306,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/status", school, "referrals", "write", s.setReferralStatus},
 		{"PUT", "/api/v1/schools/:schoolId/referrals/:referralId/return-plan", school, "referrals", "write", s.setReturnPlan},
 		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/link", school, "referrals", "write", s.reissueReferralLink},
+		{"GET", "/api/v1/districts/:districtId/jobs", district, "jobs", "read", s.listJobRuns},
 		{"GET", "/api/v1/r/:token", public, "", "", s.openReferralLink},
 		{"POST", "/api/v1/r/:token", public, "", "", s.answerReferralLink},
 	}

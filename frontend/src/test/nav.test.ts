@@ -5,12 +5,12 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'instruments', 'campaigns', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students']],
-    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
+    ['district_admin', ['home', 'schools', 'users', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'room', 'library', 'audit']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students', 'library', 'teachingCases']],
+    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
     ['peer_liaison', ['home']],
-    ['district_supervisor', ['home', 'campaigns', 'screeningEscalations']],
+    ['district_supervisor', ['home', 'campaigns', 'screeningEscalations', 'teachingCases']],
     ['researcher', ['home']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);

@@ -146,6 +146,7 @@ describe('codes and the student page', () => {
 
   it('treats /s/* as public and everything else as behind the login', () => {
     expect(isPublicPath('/s/ABCD')).toBe(true);
+    expect(isPublicPath('/request/school-1')).toBe(true);
     expect(isPublicPath('/students')).toBe(false);
     expect(isPublicPath('/screening')).toBe(false);
   });
