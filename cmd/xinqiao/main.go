@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,6 +47,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
+	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
@@ -219,6 +221,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Jobs:      &jobrun.Store{DB: a.db},
+		Research:  &research.Service{DB: a.db, Objects: store},
+		Rollups:   &rollup.Service{DB: a.db},
 		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
 		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Library:       &library.Service{DB: a.db},
@@ -363,6 +367,17 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			// Idempotent: the nightly full rebuild yields the same tables as the refreshes.
 			rollup.TypeRebuild: func(ctx context.Context, _ []byte) error {
 				return (&rollup.Service{DB: db}).RebuildAll(ctx)
+			},
+			// Idempotent: a ready export is left alone; a retried run rewrites the same objects.
+			research.TypeExport: func(ctx context.Context, payload []byte) error {
+				var p struct {
+					District uuid.UUID `json:"district_id"`
+					Request  uuid.UUID `json:"request_id"`
+				}
+				if err := json.Unmarshal(payload, &p); err != nil {
+					return fmt.Errorf("research export payload: %w", asynq.SkipRetry)
+				}
+				return (&research.Service{DB: db, Objects: store}).Run(ctx, p.District, p.Request, func(pct int) { jobrun.Progress(ctx, pct) })
 			},
 			// Idempotent: one reminder per referral and feedback date.
 			referral.TypeFeedbackReminder: func(ctx context.Context, _ []byte) error {

@@ -41,7 +41,9 @@ import (
 	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
+	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
@@ -69,6 +71,7 @@ type world struct {
 	screening *screening.Service
 	crises    *crisis.Service
 	referrals *referral.Service
+	research  *research.Service
 	clock     *testClock
 	// codeLimits throttles the student page (nil: the default).
 	codeLimits *httpapi.CodeLimiter
@@ -189,6 +192,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	w.clock = &testClock{}
 	w.screening = &screening.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Now: w.clock.Now}
 	disclosures := &disclosure.Service{DB: db.App, Cipher: ring}
+	w.research = &research.Service{DB: db.App, Objects: w.store, Now: w.clock.Now}
 	w.crises = &crisis.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Disclosures: disclosures, Now: w.clock.Now}
 	w.referrals = &referral.Service{DB: db.App, Cipher: ring, Disclosures: disclosures, Crises: w.crises, Now: w.clock.Now,
 		FontPath: "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}
@@ -199,7 +203,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
 		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
-		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals, Jobs: &jobrun.Store{DB: db.App},
+		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals, Jobs: &jobrun.Store{DB: db.App}, Research: w.research, Rollups: &rollup.Service{DB: db.App},
 		Appointments: w.room, Library: w.lib, TeachingCases: w.tcases,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()

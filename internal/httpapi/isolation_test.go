@@ -199,27 +199,39 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/screening-alerts":                          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/screening-alerts/:alertId/acknowledge":    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 
-	"GET /api/v1/districts/:districtId/crisis-settings":               by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
-	"PUT /api/v1/districts/:districtId/crisis-settings":               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/districts/:districtId/crisis-board":                  by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/districts/:districtId/crisis-board/:crisisId":        by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/crisis-board/:crisisId/notes": by(dDen, dOK, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/districts/:districtId/institutions":                  by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/institutions":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"PATCH /api/v1/districts/:districtId/institutions/:institutionId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/schools/:schoolId/institutions":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/crises":                            by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/crises":                           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/crises/:crisisId":                  by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/crises/:crisisId/steps":           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/referrals":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/referrals":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/referrals/:referralId":             by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/referrals/:referralId/letter.pdf":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/referrals/:referralId/status":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/referrals/:referralId/link":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/districts/:districtId/jobs":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/crisis-settings":                          by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/crisis-settings":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/crisis-board":                             by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/crisis-board/:crisisId":                   by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/crisis-board/:crisisId/notes":            by(dDen, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/institutions":                             by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/institutions":                            by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"PATCH /api/v1/districts/:districtId/institutions/:institutionId":            by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/institutions":                                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/crises":                                       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/crises":                                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/crises/:crisisId":                             by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/crises/:crisisId/steps":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals":                                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals":                                   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals/:referralId":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals/:referralId/letter.pdf":             by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals/:referralId/status":                by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan":            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals/:referralId/link":                  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/jobs":                                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollup-measures":                          by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups":                                  by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups.csv":                              by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups.xlsx":                             by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollup-settings":                          by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/rollup-settings":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/research/codebook":                        by(dOK, dDen, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/research/requests":                        by(dOK, dDen, dOK, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/research/requests":                       by(dDen, dDen, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/research/requests/:requestId":             by(dOK, dDen, dOK, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/research/requests/:requestId/decision":   by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/research/requests/:requestId/files/:name": by(dNF, dDen, dOK, dNF, dNF, dNF, dNF),
 	// The counseling room: opening hours and closures are set by leaders and counselors and
 	// read by homeroom teachers too; slots and appointments belong to counselors alone.
 	"GET /api/v1/schools/:schoolId/room/schedule":                         by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
@@ -423,6 +435,11 @@ func (w *world) concern(t target) uuid.UUID {
 // request builds the path and body of route aimed at t.
 func (w *world) request(route string, t target) (method, path string, body any, upload []byte) {
 	method, pattern, _ := strings.Cut(route, " ")
+	if strings.Contains(pattern, "/rollups") {
+		defer func() {
+			path += "?measure=sessions_channel&period_kind=month&from=" + time.Now().AddDate(0, -2, 0).Format(time.DateOnly) + "&to=" + time.Now().Format(time.DateOnly)
+		}()
+	}
 	n := serial.Add(1)
 	path = pattern
 	replace := func(param string, id uuid.UUID) { path = strings.ReplaceAll(path, ":"+param, id.String()) }
@@ -470,6 +487,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		} else {
 			replace("crisisId", w.newCrisis(t, false))
 		}
+	}
+	if strings.Contains(path, ":requestId") {
+		replace("requestId", w.researchRequest(t, strings.HasSuffix(pattern, "/files/:name")))
+		path = strings.ReplaceAll(path, ":name", "manifest.json")
 	}
 	if strings.Contains(path, ":institutionId") {
 		replace("institutionId", w.newInstitution(t, fmt.Sprintf("机构%d", n)))
@@ -663,6 +684,13 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"outcome": "monitoring"}
 	case "POST /api/v1/s/:code":
 		body = map[string]any{"answers": map[string]any{}}
+	case "PUT /api/v1/districts/:districtId/rollup-settings":
+		body = map[string]any{"threshold": 5}
+	case "POST /api/v1/districts/:districtId/research/requests":
+		body = map[string]any{"purpose": "青少年抑郁筛查的年度趋势", "years": []int{time.Now().Year()}, "fields": []string{"grade", "gender", "phq9_band"},
+			"ethics_ref": "IRB-2026-017"}
+	case "POST /api/v1/districts/:districtId/research/requests/:requestId/decision":
+		body = map[string]any{"approve": false, "reason": "字段过多"}
 	case "POST /api/v1/r/:token":
 		body = map[string]any{"received": true}
 	case "PUT /api/v1/districts/:districtId/crisis-settings":

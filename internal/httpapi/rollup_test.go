@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -253,5 +254,73 @@ func TestRollupCellsAgainstAHandComputedFixture(t *testing.T) {
 	}
 	if got := get(s1.school, "week", monday.AddDate(0, 0, 7), "sessions_channel", "", "", "phone"); !strings.HasPrefix(got, "1/") {
 		t.Errorf("week 2 phone: %s", got)
+	}
+}
+
+func TestPublishedRollupsNeverShowASmallCount(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.randomHistory(rand.New(rand.NewPCG(11, 12)), w.district, 30)
+	if _, err := (&rollup.Service{DB: w.db.App}).Refresh(bg()); err != nil {
+		t.Fatal(err)
+	}
+	supervisor := w.token("district.supervisor")
+	from, to := time.Now().AddDate(0, -10, 0).Format(time.DateOnly), time.Now().Format(time.DateOnly)
+	for _, m := range rollup.Measures {
+		for _, kind := range []string{"week", "month", "term"} {
+			q := fmt.Sprintf("?measure=%s&period_kind=%s&from=%s&to=%s", m.Name, kind, from, to)
+			r := w.do(supervisor, "GET", "/api/v1/districts/"+w.district.String()+"/rollups"+q, nil)
+			if r.status != 200 {
+				t.Fatalf("%s/%s: %d %s", m.Name, kind, r.status, r.body)
+			}
+			var rep rollup.Report
+			r.decode(t, &rep)
+			for _, p := range rep.Periods {
+				for _, row := range p.Rows {
+					for i, c := range row.Cells {
+						var n int
+						if _, err := fmt.Sscan(c, &n); err == nil && n > 0 && n < 5 {
+							t.Fatalf("%s/%s %s %s %s: a small count is shown: %s", m.Name, kind, p.Start, row.Kind, rep.Categories[i], c)
+						}
+						// A shown school cell stands for at least k students.
+						if row.Kind == "school" && c != "0" && c != "<5" && c != "*" {
+							start, _ := time.Parse(time.DateOnly, p.Start)
+							students := w.scalar(`SELECT students FROM rollup_cells WHERE district_id = $1 AND school_id = $2 AND period_kind = $3
+								AND period_start = $4 AND measure = $5 AND grade = '' AND gender = '' AND category = $6`,
+								w.district, uuid.MustParse(row.Key), kind, start, m.Name, rep.Categories[i])
+							if students < 5 {
+								t.Fatalf("%s/%s: %s shown for %d students", m.Name, kind, c, students)
+							}
+						}
+					}
+				}
+			}
+			if strings.Contains(string(r.body), "student") && strings.Contains(string(r.body), "name") {
+				t.Fatalf("identifying fields in %s", r.body)
+			}
+		}
+	}
+	// The CSV shows exactly the same suppressed table.
+	q := "?measure=sessions_channel&period_kind=month&from=" + from + "&to=" + to
+	r := w.do(supervisor, "GET", "/api/v1/districts/"+w.district.String()+"/rollups.csv"+q, nil)
+	if r.status != 200 || !bytes.HasPrefix(r.body, []byte("\ufeff")) {
+		t.Fatalf("csv: %d", r.status)
+	}
+	// The threshold is never below 3; district roles cannot read the raw tables.
+	if r := w.do(w.token("district.admin"), "PUT", "/api/v1/districts/"+w.district.String()+"/rollup-settings", map[string]any{"threshold": 2}); r.status != 422 {
+		t.Errorf("threshold 2: %d", r.status)
+	}
+	err := w.db.App.InTx(bg(), w.districtAdmin(w.target("s1")), func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(bg(), `SELECT count(*) FROM counseling_sessions`).Scan(&n); err != nil {
+			return err
+		}
+		if n != 0 {
+			return fmt.Errorf("a district role sees %d sessions", n)
+		}
+		return tx.QueryRow(bg(), `SELECT count(*) FROM rollup_cells`).Scan(&n)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

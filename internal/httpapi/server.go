@@ -39,7 +39,9 @@ import (
 	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/referral"
+	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
@@ -73,6 +75,8 @@ type Server struct {
 	Crises       *crisis.Service
 	Referrals    *referral.Service
 	Jobs         *jobrun.Store
+	Research     *research.Service
+	Rollups      *rollup.Service
 	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
 	CodeLimits     *CodeLimiter
 	codeLimiter    *CodeLimiter
@@ -307,6 +311,20 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/schools/:schoolId/referrals/:referralId/return-plan", school, "referrals", "write", s.setReturnPlan},
 		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/link", school, "referrals", "write", s.reissueReferralLink},
 		{"GET", "/api/v1/districts/:districtId/jobs", district, "jobs", "read", s.listJobRuns},
+		// District statistics (统计汇总): published with suppression.
+		{"GET", "/api/v1/districts/:districtId/rollup-measures", district, "rollups", "read", s.rollupMeasures},
+		{"GET", "/api/v1/districts/:districtId/rollups", district, "rollups", "read", s.publishRollup},
+		{"GET", "/api/v1/districts/:districtId/rollups.csv", district, "rollups", "read", s.downloadRollupCSV},
+		{"GET", "/api/v1/districts/:districtId/rollups.xlsx", district, "rollups", "read", s.downloadRollupXLSX},
+		{"GET", "/api/v1/districts/:districtId/rollup-settings", district, "rollups", "read", s.getRollupSettings},
+		{"PUT", "/api/v1/districts/:districtId/rollup-settings", district, "rollups", "write", s.saveRollupSettings},
+		// Research exports (科研数据导出).
+		{"GET", "/api/v1/districts/:districtId/research/codebook", district, "research", "read", s.researchCodebook},
+		{"GET", "/api/v1/districts/:districtId/research/requests", district, "research", "read", s.listResearchRequests},
+		{"POST", "/api/v1/districts/:districtId/research/requests", district, "research", "write", s.fileResearchRequest},
+		{"GET", "/api/v1/districts/:districtId/research/requests/:requestId", district, "research", "read", s.getResearchRequest},
+		{"POST", "/api/v1/districts/:districtId/research/requests/:requestId/decision", district, "research_decisions", "write", s.decideResearchRequest},
+		{"GET", "/api/v1/districts/:districtId/research/requests/:requestId/files/:name", district, "research", "read", s.downloadResearchFile},
 		{"GET", "/api/v1/r/:token", public, "", "", s.openReferralLink},
 		{"POST", "/api/v1/r/:token", public, "", "", s.answerReferralLink},
 	}
