@@ -32,6 +32,18 @@ const Room = lazy(() => import('./pages/Room'));
 const Library = lazy(() => import('./pages/Library'));
 const TeachingCases = lazy(() => import('./pages/TeachingCases'));
 const PublicRequest = lazy(() => import('./pages/PublicRequest'));
+const Instruments = lazy(() => import('./pages/Instruments'));
+const Campaigns = lazy(() => import('./pages/Campaigns'));
+const SchoolCampaigns = lazy(() => import('./pages/SchoolCampaigns'));
+const ScreeningAlerts = lazy(() => import('./pages/ScreeningAlerts'));
+const ScreeningEscalations = lazy(() => import('./pages/ScreeningEscalations'));
+const StudentScreening = lazy(() => import('./pages/StudentScreening'));
+
+// isPublicPath: pages without an account (a student's questionnaire at /s/<code>, a school's
+// public request page at /request/<school>). A 401 there must never send the visitor to the login page.
+export function isPublicPath(pathname: string): boolean {
+  return pathname.startsWith('/s/') || pathname.startsWith('/request/');
+}
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -48,8 +60,9 @@ function UnauthorizedBridge() {
   const navigate = useNavigate();
   useEffect(() => {
     setUnauthorizedHandler(() => {
+      if (isPublicPath(window.location.pathname)) return;
       signedOut(queryClient);
-      if (window.location.pathname !== '/login' && !window.location.pathname.startsWith('/request/')) navigate('/login', { replace: true });
+      if (window.location.pathname !== '/login') navigate('/login', { replace: true });
     });
     return () => setUnauthorizedHandler(() => {});
   }, [navigate]);
@@ -89,6 +102,11 @@ function Guarded() {
           <Route path="/library" element={<Allowed k="library"><Library /></Allowed>} />
           <Route path="/teaching-cases" element={<Allowed k="teachingCases"><TeachingCases /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
+          <Route path="/instruments" element={<Allowed k="instruments"><Instruments /></Allowed>} />
+          <Route path="/campaigns" element={<Allowed k="campaigns"><Campaigns /></Allowed>} />
+          <Route path="/screening" element={<Allowed k="schoolCampaigns"><SchoolCampaigns /></Allowed>} />
+          <Route path="/screening-alerts" element={<Allowed k="screeningAlerts"><ScreeningAlerts /></Allowed>} />
+          <Route path="/screening-escalations" element={<Allowed k="screeningEscalations"><ScreeningEscalations /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>
@@ -111,6 +129,8 @@ export default function App() {
           <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
             <UnauthorizedBridge />
             <Routes>
+              {/* The student questionnaire: no account, no session lookup, no app layout. */}
+              <Route path="/s/:code" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><StudentScreening /></Suspense>} />
               {/* The school's public request page needs no account and no session. */}
               <Route path="/request/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicRequest /></Suspense>} />
               <Route path="/*" element={

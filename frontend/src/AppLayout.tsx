@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
   ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined,
+  FormOutlined, ScheduleOutlined, BellOutlined, RiseOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -17,6 +18,8 @@ const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
   staff: <IdcardOutlined />, students: <TeamOutlined />, caseFiles: <FolderOpenOutlined />, warningList: <AlertOutlined />,
   audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />, room: <CalendarOutlined />, library: <ReadOutlined />, teachingCases: <BookOutlined />,
+  instruments: <FormOutlined />, campaigns: <ScheduleOutlined />, schoolCampaigns: <ScheduleOutlined />, screeningAlerts: <BellOutlined />,
+  screeningEscalations: <RiseOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {

@@ -1,25 +1,28 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases'
+  | 'instruments' | 'campaigns' | 'schoolCampaigns' | 'screeningAlerts' | 'screeningEscalations';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
   concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room', library: '/library', teachingCases: '/teaching-cases',
+  instruments: '/instruments', campaigns: '/campaigns', schoolCampaigns: '/screening', screeningAlerts: '/screening-alerts',
+  screeningEscalations: '/screening-escalations',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'inbox', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'inbox', 'schools', 'users', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit'];
+      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'room', 'library', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library', 'teachingCases'];
+      return ['home', 'inbox', 'room', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
-      return ['home', 'inbox', 'teachingCases'];
+      return ['home', 'inbox', 'campaigns', 'screeningEscalations', 'teachingCases'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students', 'library'];
     case 'researcher':
@@ -28,6 +31,12 @@ export function menuFor(role: Role): MenuKey[] {
     default:
       return ['home'];
   }
+}
+
+// canWriteScreening: counselors run their school's campaigns (consent, codes, paper entry);
+// school leaders only watch the progress.
+export function canWriteScreening(role: Role): boolean {
+  return role === 'counselor';
 }
 
 // modulesLater tells whether a role's own modules are not built yet (home page says so).

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { App, Button, Card, Checkbox, DatePicker, Drawer, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tabs, Tag, Timeline, Typography } from 'antd';
 import { LockOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
@@ -59,6 +59,9 @@ export function mergeTimeline(sessions: Session[], events: CaseFileEvent[]): (Se
   const at = (x: Session | CaseFileEvent) => ('kind' in x ? x.at : x.occurred_at);
   return [...sessions, ...others].sort((a, b) => dayjs(at(a)).valueOf() - dayjs(at(b)).valueOf());
 }
+
+// The screening tab loads its code when opened.
+const AssessmentHistory = lazy(() => import('./casefile/Assessments'));
 
 const channels = ['walk_in', 'scheduled', 'phone', 'online', 'letter', 'mailbox'];
 const participants = ['student', 'guardian', 'teacher'];
@@ -156,18 +159,18 @@ export default function CaseFiles() {
         />
       </Modal>
       <Drawer open={!!openId} width={760} onClose={() => setOpenId(null)} destroyOnHidden title={t('caseFile.timeline')}>
-        {openId && base && <CaseFileDetail base={base} id={openId} />}
+        {openId && base && school && <CaseFileDetail base={base} school={school} id={openId} />}
       </Drawer>
     </Card>
   );
 }
 
-function CaseFileDetail({ base, id }: { base: string; id: string }) {
+function CaseFileDetail({ base, school, id }: { base: string; school: string; id: string }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const toFields = useFieldErrors();
-  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
+  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { student_id: string; counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
   const timeline = useQuery({ queryKey: ['timeline', id], queryFn: () => api<{ items: Session[] }>('GET', `${base}/case-files/${id}/timeline`) });
   const categories = useConcernCategories(base);
   // Every other kind of entry (tier changes, documents, consents, plans ...) joins the
@@ -293,6 +296,11 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
           { key: 'consent', label: <span data-testid="tab-consent">{t('consent.tab')}</span>, children: <ConsentTab base={base} id={id} /> },
           { key: 'documents', label: t('documents.tab'), children: <Documents base={base} id={id} /> },
           { key: 'emergency', label: t('emergency.tab'), children: <EmergencyGrants base={base} id={id} /> },
+          {
+            key: 'assessments',
+            label: <span data-testid="tab-assessments">{t('screening.assessment.tab')}</span>,
+            children: file.data?.student_id ? <Suspense fallback={null}><AssessmentHistory school={school} studentId={file.data.student_id} /></Suspense> : null,
+          },
         ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}

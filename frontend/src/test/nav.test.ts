@@ -5,12 +5,12 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'inbox', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit']],
-    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library', 'teachingCases']],
+    ['district_admin', ['home', 'inbox', 'schools', 'users', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'room', 'library', 'audit']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students', 'library', 'teachingCases']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
     ['peer_liaison', ['home', 'inbox']],
-    ['district_supervisor', ['home', 'inbox', 'teachingCases']],
+    ['district_supervisor', ['home', 'inbox', 'campaigns', 'screeningEscalations', 'teachingCases']],
     ['researcher', ['home', 'inbox']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
