@@ -41,6 +41,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -207,6 +208,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
 		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
+		Programs:  &program.Service{DB: a.db, Store: store, MaxBytes: cfg.DocumentMaxBytes},
 		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },

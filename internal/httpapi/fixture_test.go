@@ -36,6 +36,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -59,6 +60,7 @@ type world struct {
 	docs      *document.Service
 	store     *blob.Store
 	emergency *emergency.Service
+	programs  *program.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -148,10 +150,11 @@ func newWorld(t testing.TB) *world {
 	})
 	w.docs = &document.Service{DB: db.App, Cipher: ring, Store: w.store, MaxBytes: testDocumentCap, Log: log}
 	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
+	w.programs = &program.Service{DB: db.App, Store: w.store, MaxBytes: testDocumentCap}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
-		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
+		SupportPlans: w.plans, Documents: w.docs, Programs: w.programs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

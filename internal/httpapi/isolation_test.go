@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/program"
 )
 
 // Outcomes of a matrix cell.
@@ -163,6 +164,28 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/emergency-access/:grantId/case-file":      by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/districts/:districtId/emergency-reviews":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+
+	// District plans: administrators write them, supervisors read them; the schools a
+	// plan addresses read their task (leaders and counselors), record activities and
+	// upload evidence; district administrators and supervisors drill into any school of
+	// their district (activities and evidence hold no student data).
+	"GET /api/v1/districts/:districtId/terms":                                by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/terms":                               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/terms":                                    by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/plans":                                by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/plans":                               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/plans/:planId":                        by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/plans/:planId":                        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/plans/:planId/publish":               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/plans/:planId/versions":               by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/plans/:planId/compliance":             by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/plans":                                    by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/plans/:planId":                            by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/activities":                               by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/activities":                              by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/activities/:activityId/evidence":         by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/evidence/:evidenceId/content":             by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -171,7 +194,9 @@ var uploadForms = map[string]struct {
 	filename string
 	fields   []string
 }{
-	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents": {"来信扫描.png", []string{"kind", "letter", "title", "来信扫描"}},
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents":        {"来信扫描.png", []string{"kind", "letter", "title", "来信扫描"}},
+	"POST /api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence": {"制度.png", []string{"title", "危机干预制度"}},
+	"POST /api/v1/schools/:schoolId/activities/:activityId/evidence":         {"签到表.png", []string{"title", "签到表"}},
 }
 
 // Public routes: no token, same answer for everybody.
@@ -305,8 +330,20 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 			replace("unitId", t.grade)
 		}
 	}
+	var districtPlan program.Plan
+	if strings.Contains(path, "/plans/:planId") {
+		districtPlan = w.districtPlan(t.district, !strings.HasSuffix(path, "/publish"))
+		replace("planId", districtPlan.ID)
+		path = strings.ReplaceAll(path, "/indicators/:code/", "/indicators/protocol/")
+	}
 	if strings.Contains(path, ":planId") {
 		replace("planId", w.newPlan(t.code, t.caseFile))
+	}
+	if strings.Contains(path, ":activityId") {
+		replace("activityId", w.activity(t.school, w.currentTerm(t.district).ID))
+	}
+	if strings.Contains(path, ":evidenceId") {
+		replace("evidenceId", w.evidence(t.school, w.activity(t.school, w.currentTerm(t.district).ID)))
 	}
 	if strings.Contains(path, ":code") {
 		path = strings.ReplaceAll(path, ":code", "emotion")
@@ -411,6 +448,17 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"verdict": "justified", "comment": "情况紧急，理由充分"}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
+	case "POST /api/v1/districts/:districtId/terms":
+		body = map[string]any{"name": fmt.Sprintf("矩阵学期%d", n), "starts_on": "2026-09-01", "ends_on": "2027-01-20"}
+	case "POST /api/v1/districts/:districtId/plans":
+		body = map[string]any{"term_id": w.currentTerm(t.district).ID, "title": "矩阵计划", "indicators": testIndicators, "all_schools": true}
+	case "PUT /api/v1/districts/:districtId/plans/:planId":
+		body = map[string]any{"term_id": districtPlan.TermID, "title": "矩阵计划（修订）", "indicators": testIndicators, "all_schools": true, "note": "修订"}
+	case "POST /api/v1/schools/:schoolId/activities":
+		body = map[string]any{"term_id": w.currentTerm(t.district).ID, "type": "lecture", "title": "矩阵讲座", "held_on": nowCST().Format(time.DateOnly),
+			"audience": "students", "audience_size": 100, "attendance": 90}
+	case "POST /api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence", "POST /api/v1/schools/:schoolId/activities/:activityId/evidence":
+		upload = pngFixture(false)
 	}
 	return method, path, body, upload
 }

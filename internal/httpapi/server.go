@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/retention"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -62,6 +63,7 @@ type Server struct {
 	Concerns       *concern.Service
 	Emergency      *emergency.Service
 	Retention      *retention.Service
+	Programs       *program.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -190,6 +192,25 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/emergency-access/:grantId/end", school, "emergency_access", "write", s.endEmergencyAccess},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
 		{"POST", "/api/v1/districts/:districtId/emergency-reviews/:grantId", district, "emergency_reviews", "write", s.closeEmergencyReview},
+
+		// District plans (区计划), school tasks, activities and compliance.
+		{"GET", "/api/v1/districts/:districtId/terms", district, "terms", "read", s.listTerms},
+		{"POST", "/api/v1/districts/:districtId/terms", district, "terms", "write", s.createTerm},
+		{"GET", "/api/v1/schools/:schoolId/terms", school, "terms", "read", s.listTerms},
+		{"GET", "/api/v1/districts/:districtId/plans", district, "district_plans", "read", s.listDistrictPlans},
+		{"POST", "/api/v1/districts/:districtId/plans", district, "district_plans", "write", s.createDistrictPlan},
+		{"GET", "/api/v1/districts/:districtId/plans/:planId", district, "district_plans", "read", s.getDistrictPlan},
+		{"PUT", "/api/v1/districts/:districtId/plans/:planId", district, "district_plans", "write", s.updateDistrictPlan},
+		{"POST", "/api/v1/districts/:districtId/plans/:planId/publish", district, "district_plans", "write", s.publishDistrictPlan},
+		{"GET", "/api/v1/districts/:districtId/plans/:planId/versions", district, "district_plans", "read", s.districtPlanVersions},
+		{"GET", "/api/v1/districts/:districtId/plans/:planId/compliance", district, "district_plans", "read", s.districtPlanCompliance},
+		{"GET", "/api/v1/schools/:schoolId/plans", school, "plan_tasks", "read", s.schoolPlans},
+		{"GET", "/api/v1/schools/:schoolId/plans/:planId", school, "plan_tasks", "read", s.schoolPlan},
+		{"POST", "/api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence", school, "plan_tasks", "write", s.uploadIndicatorEvidence},
+		{"GET", "/api/v1/schools/:schoolId/activities", school, "activities", "read", s.listActivities},
+		{"POST", "/api/v1/schools/:schoolId/activities", school, "activities", "write", s.recordActivity},
+		{"POST", "/api/v1/schools/:schoolId/activities/:activityId/evidence", school, "activities", "write", s.uploadActivityEvidence},
+		{"GET", "/api/v1/schools/:schoolId/evidence/:evidenceId/content", school, "activities", "read", s.downloadEvidence},
 	}
 }
 
