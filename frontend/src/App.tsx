@@ -28,6 +28,9 @@ const Intake = lazy(() => import('./pages/Intake'));
 const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 const Retention = lazy(() => import('./pages/Retention'));
+const DistrictPlans = lazy(() => import('./pages/DistrictPlans'));
+const Compliance = lazy(() => import('./pages/Compliance'));
+const Programs = lazy(() => import('./pages/Programs'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -82,6 +85,9 @@ function Guarded() {
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
           <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
+          <Route path="/district-plans" element={<Allowed k="districtPlans"><DistrictPlans /></Allowed>} />
+          <Route path="/district-plans/:planId" element={<Allowed k="districtPlans"><Compliance /></Allowed>} />
+          <Route path="/programs" element={<Allowed k="programs"><Programs /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

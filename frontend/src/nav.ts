@@ -1,23 +1,26 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'districtPlans' | 'programs';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
   concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
+  districtPlans: '/district-plans', programs: '/programs',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'schools', 'users', 'districtPlans', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
+    case 'district_supervisor':
+      return ['home', 'districtPlans'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
+      return ['home', 'inbox', 'programs', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students'];
+      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'programs', 'students'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students'];
     default:
@@ -27,7 +30,7 @@ export function menuFor(role: Role): MenuKey[] {
 
 // modulesLater tells whether a role's own modules are not built yet (home page says so).
 export function modulesLater(role: Role): boolean {
-  return role === 'district_supervisor' || role === 'researcher' || role === 'peer_liaison';
+  return role === 'researcher' || role === 'peer_liaison';
 }
 
 // canImportRoster: only school leaders import rosters; counselors and homeroom teachers read.
