@@ -350,7 +350,8 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		return err
 	}
 	defer a.db.Close()
-	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload}
+	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
+		Programs: &program.Service{DB: a.db}}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err
