@@ -26,6 +26,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/access"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
+	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
@@ -209,6 +210,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		Programs:  &program.Service{DB: a.db, Store: store, MaxBytes: cfg.DocumentMaxBytes},
+		Barometer: &barometer.Service{DB: a.db, Cipher: a.ring},
 		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
@@ -250,6 +252,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
+		{Spec: "0 * * * *", Task: asynq.NewTask(barometer.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 	}}
 	schedDone := make(chan struct{})
@@ -307,6 +310,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				rep, err := (&retention.Service{DB: db, Objects: store, Log: log}).DestroyExpired(ctx, 500)
 				if rep.Destroyed > 0 || rep.ObjectsRemoved > 0 {
 					log.Info("case files destroyed after their retention period", "files", rep.Destroyed, "objects", rep.ObjectsRemoved)
+				}
+				return err
+			},
+			// Idempotent: one reminder per homeroom and week (inbox dedupe key).
+			barometer.TypeReminder: func(ctx context.Context, _ []byte) error {
+				n, err := (&barometer.Service{DB: db}).RemindMissing(ctx)
+				if n > 0 {
+					log.Info("barometer reminders posted", "count", n)
 				}
 				return err
 			},

@@ -186,6 +186,11 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/schools/:schoolId/activities":                              by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/activities/:activityId/evidence":         by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/evidence/:evidenceId/content":             by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	// The barometer: the liaison's own form only; counselors and leaders read the reports;
+	// no district role and no homeroom teacher reaches either.
+	"GET /api/v1/schools/:schoolId/barometer/form":  by(dsDen, dsDen, dsDen, sDen, sDen, sDen, sOK),
+	"POST /api/v1/schools/:schoolId/barometer/form": by(dsDen, dsDen, dsDen, sDen, sDen, sDen, sOK),
+	"GET /api/v1/schools/:schoolId/barometer":       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -448,6 +453,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"verdict": "justified", "comment": "情况紧急，理由充分"}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
+	case "POST /api/v1/schools/:schoolId/barometer/form":
+		// Only liaison.s1 on its own school gets through: one report per homeroom and week.
+		body = map[string]any{"mood": 4, "concerns": []string{"exam_anxiety"}}
 	case "POST /api/v1/districts/:districtId/terms":
 		body = map[string]any{"name": fmt.Sprintf("矩阵学期%d", n), "starts_on": "2026-09-01", "ends_on": "2027-01-20"}
 	case "POST /api/v1/districts/:districtId/plans":
@@ -468,7 +476,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 func (w *world) secrets(role string) []string {
 	var out []string
 	w.ownerQuery(func(tx pgx.Tx) {
-		rows, err := tx.Query(context.Background(), `SELECT s.id::text, s.student_number, s.school_id, sc.district_id
+		// The liaison sees the ids (never the numbers) of the classmates of their homeroom.
+		rows, err := tx.Query(context.Background(), `SELECT s.id::text, s.student_number, s.school_id, sc.district_id,
+			EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = 'liaison.s1' AND m.homeroom_id = s.homeroom_id)
 			FROM students s JOIN schools sc ON sc.id = s.school_id`)
 		if err != nil {
 			w.t.Fatal(err)
@@ -476,9 +486,14 @@ func (w *world) secrets(role string) []string {
 		for rows.Next() {
 			var id, number string
 			var school, district uuid.UUID
-			rows.Scan(&id, &number, &school, &district)
+			var classmate bool
+			rows.Scan(&id, &number, &school, &district, &classmate)
 			visible := district == w.district && school == w.schools["s1"] &&
 				(role == "school_leader" || role == "counselor" || role == "homeroom_teacher")
+			if role == "peer_liaison" && classmate && district == w.district && school == w.schools["s1"] {
+				out = append(out, number)
+				continue
+			}
 			if !visible {
 				out = append(out, id, number)
 			}

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/consent"
@@ -64,6 +65,7 @@ type Server struct {
 	Emergency      *emergency.Service
 	Retention      *retention.Service
 	Programs       *program.Service
+	Barometer      *barometer.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -211,6 +213,12 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/activities", school, "activities", "write", s.recordActivity},
 		{"POST", "/api/v1/schools/:schoolId/activities/:activityId/evidence", school, "activities", "write", s.uploadActivityEvidence},
 		{"GET", "/api/v1/schools/:schoolId/evidence/:evidenceId/content", school, "activities", "read", s.downloadEvidence},
+
+		// The peer liaisons' weekly barometer (晴雨表): the liaison's own form; the school's
+		// counselors and leaders read the reports (no names: a named student goes to intake).
+		{"GET", "/api/v1/schools/:schoolId/barometer/form", school, "barometer_form", "read", s.barometerForm},
+		{"POST", "/api/v1/schools/:schoolId/barometer/form", school, "barometer_form", "write", s.submitBarometer},
+		{"GET", "/api/v1/schools/:schoolId/barometer", school, "barometer", "read", s.listBarometer},
 	}
 }
 
