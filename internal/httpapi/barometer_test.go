@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-		"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/concern"

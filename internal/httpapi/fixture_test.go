@@ -22,8 +22,8 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/access"
 	"github.com/xinqiao/xinqiao/internal/audit"
-	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/barometer"
+	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
