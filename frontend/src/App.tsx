@@ -31,6 +31,8 @@ const Retention = lazy(() => import('./pages/Retention'));
 const DistrictPlans = lazy(() => import('./pages/DistrictPlans'));
 const Compliance = lazy(() => import('./pages/Compliance'));
 const Programs = lazy(() => import('./pages/Programs'));
+const Barometer = lazy(() => import('./pages/Barometer'));
+const BarometerReports = lazy(() => import('./pages/BarometerReports'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -88,6 +90,8 @@ function Guarded() {
           <Route path="/district-plans" element={<Allowed k="districtPlans"><DistrictPlans /></Allowed>} />
           <Route path="/district-plans/:planId" element={<Allowed k="districtPlans"><Compliance /></Allowed>} />
           <Route path="/programs" element={<Allowed k="programs"><Programs /></Allowed>} />
+          <Route path="/barometer" element={<Allowed k="barometer"><Barometer /></Allowed>} />
+          <Route path="/barometer-reports" element={<Allowed k="barometerReports"><BarometerReports /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

@@ -1,13 +1,13 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'districtPlans' | 'programs';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
   concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
-  districtPlans: '/district-plans', programs: '/programs',
+  districtPlans: '/district-plans', programs: '/programs', barometer: '/barometer', barometerReports: '/barometer-reports',
 };
 
 // menuFor lists the screens of a role, in menu order.
@@ -18,11 +18,13 @@ export function menuFor(role: Role): MenuKey[] {
     case 'district_supervisor':
       return ['home', 'districtPlans'];
     case 'school_leader':
-      return ['home', 'inbox', 'programs', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
+      return ['home', 'inbox', 'programs', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'programs', 'students'];
+      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'programs', 'barometerReports', 'students'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students'];
+    case 'peer_liaison':
+      return ['home', 'barometer', 'inbox'];
     default:
       return ['home'];
   }
@@ -30,7 +32,7 @@ export function menuFor(role: Role): MenuKey[] {
 
 // modulesLater tells whether a role's own modules are not built yet (home page says so).
 export function modulesLater(role: Role): boolean {
-  return role === 'researcher' || role === 'peer_liaison';
+  return role === 'researcher';
 }
 
 // canImportRoster: only school leaders import rosters; counselors and homeroom teachers read.

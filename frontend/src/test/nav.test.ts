@@ -6,10 +6,10 @@ import type { Membership } from '../api/types';
 describe('navigation by role', () => {
   it.each([
     ['district_admin', ['home', 'schools', 'users', 'districtPlans', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'programs', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'programs', 'students']],
+    ['school_leader', ['home', 'inbox', 'programs', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
+    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'programs', 'barometerReports', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
-    ['peer_liaison', ['home']],
+    ['peer_liaison', ['home', 'barometer', 'inbox']],
     ['district_supervisor', ['home', 'districtPlans']],
     ['researcher', ['home']],
   ] as const)('%s sees %j', (role, menu) => {
@@ -17,8 +17,8 @@ describe('navigation by role', () => {
   });
 
   it('says "later" on the home page of roles whose modules are not built yet', () => {
-    expect(['researcher', 'peer_liaison'].every((r) => modulesLater(r as never))).toBe(true);
-    expect(['district_admin', 'district_supervisor', 'school_leader', 'counselor', 'homeroom_teacher'].some((r) => modulesLater(r as never))).toBe(false);
+    expect(['researcher'].every((r) => modulesLater(r as never))).toBe(true);
+    expect(['district_admin', 'district_supervisor', 'peer_liaison', 'school_leader', 'counselor', 'homeroom_teacher'].some((r) => modulesLater(r as never))).toBe(false);
   });
 
   it('lets only school leaders import rosters', () => {

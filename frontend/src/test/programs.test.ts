@@ -45,3 +45,14 @@ describe('district plans and school programs', () => {
     expect(g.details).toEqual({ theme: '人际', sessions: 6, facilitators: ['王老师', '李老师'], confidentiality_rule: '不外传' });
   });
 });
+
+describe('barometer', () => {
+  it('knows when this week has been filed', async () => {
+    const { filedThisWeek } = await import('../pages/Barometer');
+    const r = { id: 'r', homeroom_id: 'h', homeroom_name: 'H', mood: 3, concerns: [], named: false, submitted_at: '' };
+    expect(filedThisWeek({ week_start: '2026-11-30', reports: [] })).toBe(false);
+    expect(filedThisWeek({ week_start: '2026-11-30', reports: [{ ...r, week_start: '2026-11-23' }] })).toBe(false);
+    expect(filedThisWeek({ week_start: '2026-11-30', reports: [{ ...r, week_start: '2026-11-30' }] })).toBe(true);
+    expect(filedThisWeek(undefined)).toBe(false);
+  });
+});
