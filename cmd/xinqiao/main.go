@@ -41,6 +41,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
+	"github.com/xinqiao/xinqiao/internal/mailbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -211,6 +212,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		Programs:  &program.Service{DB: a.db, Store: store, MaxBytes: cfg.DocumentMaxBytes},
 		Barometer: &barometer.Service{DB: a.db, Cipher: a.ring},
+		Mailbox:   &mailbox.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },

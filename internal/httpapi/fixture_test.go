@@ -36,6 +36,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/keyring"
+	"github.com/xinqiao/xinqiao/internal/mailbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -63,6 +64,7 @@ type world struct {
 	emergency *emergency.Service
 	programs  *program.Service
 	barometer *barometer.Service
+	ring      *keyring.Keyring
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -140,6 +142,7 @@ func newWorld(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.ring = ring
 	w.cases = &casefile.Service{DB: db.App, Cipher: ring}
 	w.plans = &supportplan.Service{DB: db.App, Cipher: ring}
 	w.store = testStore(t)
@@ -157,7 +160,8 @@ func newWorld(t testing.TB) *world {
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
-		SupportPlans: w.plans, Documents: w.docs, Programs: w.programs, Barometer: w.barometer, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
+		SupportPlans: w.plans, Documents: w.docs, Programs: w.programs, Barometer: w.barometer,
+		Mailbox: &mailbox.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}, MailboxSenders: httpapi.NewSenderLimiter(1000, time.Minute), Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

@@ -191,6 +191,10 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/barometer/form":  by(dsDen, dsDen, dsDen, sDen, sDen, sDen, sOK),
 	"POST /api/v1/schools/:schoolId/barometer/form": by(dsDen, dsDen, dsDen, sDen, sDen, sDen, sOK),
 	"GET /api/v1/schools/:schoolId/barometer":       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	// The mailbox inbox: the school's counselors only.
+	"GET /api/v1/schools/:schoolId/mailbox":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/mailbox/:messageId/answer": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/mailbox/:messageId/link":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -211,6 +215,10 @@ var publicRoutes = map[string]int{
 	"GET /healthz":             200,
 	"GET /readyz":              200,
 	"GET /metrics":             200,
+	// The public mailbox page of a school; a wrong reply code finds nothing.
+	"GET /api/v1/public/mailbox/:schoolId":               200,
+	"POST /api/v1/public/mailbox/:schoolId":              201,
+	"GET /api/v1/public/mailbox/:schoolId/replies/:code": 404,
 }
 
 // target is one tenant a request is aimed at, with ids of rows inside it.
@@ -350,6 +358,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":evidenceId") {
 		replace("evidenceId", w.evidence(t.school, w.activity(t.school, w.currentTerm(t.district).ID)))
 	}
+	if strings.Contains(path, ":messageId") {
+		replace("messageId", w.mailboxMessage(t))
+	}
 	if strings.Contains(path, ":code") {
 		path = strings.ReplaceAll(path, ":code", "emotion")
 	}
@@ -456,6 +467,12 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	case "POST /api/v1/schools/:schoolId/barometer/form":
 		// Only liaison.s1 on its own school gets through: one report per homeroom and week.
 		body = map[string]any{"mood": 4, "concerns": []string{"exam_anxiety"}}
+	case "POST /api/v1/public/mailbox/:schoolId":
+		body = map[string]any{"anonymous": true, "body": "最近总是睡不着，想找老师聊聊"}
+	case "POST /api/v1/schools/:schoolId/mailbox/:messageId/answer":
+		body = map[string]any{"answer": "欢迎周三下午来心理辅导室"}
+	case "POST /api/v1/schools/:schoolId/mailbox/:messageId/link":
+		body = map[string]any{"student_id": t.student}
 	case "POST /api/v1/districts/:districtId/terms":
 		body = map[string]any{"name": fmt.Sprintf("矩阵学期%d", n), "starts_on": "2026-09-01", "ends_on": "2027-01-20"}
 	case "POST /api/v1/districts/:districtId/plans":

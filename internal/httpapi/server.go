@@ -34,6 +34,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/mailbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -66,6 +67,8 @@ type Server struct {
 	Retention      *retention.Service
 	Programs       *program.Service
 	Barometer      *barometer.Service
+	Mailbox        *mailbox.Service
+	MailboxSenders *senderLimiter // nil: 5 messages per address per 10 minutes (in memory only)
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -219,6 +222,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/barometer/form", school, "barometer_form", "read", s.barometerForm},
 		{"POST", "/api/v1/schools/:schoolId/barometer/form", school, "barometer_form", "write", s.submitBarometer},
 		{"GET", "/api/v1/schools/:schoolId/barometer", school, "barometer", "read", s.listBarometer},
+
+		// The counseling mailbox (心理辅导信箱): a public page per school (no account, no
+		// address stored, rate limited); the school's counselors read, answer and link.
+		{"GET", "/api/v1/public/mailbox/:schoolId", public, "", "", s.mailboxPage},
+		{"POST", "/api/v1/public/mailbox/:schoolId", public, "", "", s.postToMailbox},
+		{"GET", "/api/v1/public/mailbox/:schoolId/replies/:code", public, "", "", s.mailboxReply},
+		{"GET", "/api/v1/schools/:schoolId/mailbox", school, "mailbox", "read", s.mailboxInbox},
+		{"POST", "/api/v1/schools/:schoolId/mailbox/:messageId/answer", school, "mailbox", "write", s.answerMailbox},
+		{"POST", "/api/v1/schools/:schoolId/mailbox/:messageId/link", school, "mailbox", "write", s.linkMailbox},
 	}
 }
 
