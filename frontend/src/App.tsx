@@ -33,6 +33,8 @@ const Compliance = lazy(() => import('./pages/Compliance'));
 const Programs = lazy(() => import('./pages/Programs'));
 const Barometer = lazy(() => import('./pages/Barometer'));
 const BarometerReports = lazy(() => import('./pages/BarometerReports'));
+const MailboxInbox = lazy(() => import('./pages/MailboxInbox'));
+const PublicMailbox = lazy(() => import('./pages/PublicMailbox'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -92,6 +94,7 @@ function Guarded() {
           <Route path="/programs" element={<Allowed k="programs"><Programs /></Allowed>} />
           <Route path="/barometer" element={<Allowed k="barometer"><Barometer /></Allowed>} />
           <Route path="/barometer-reports" element={<Allowed k="barometerReports"><BarometerReports /></Allowed>} />
+          <Route path="/mailbox-inbox" element={<Allowed k="mailbox"><MailboxInbox /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>
@@ -116,6 +119,7 @@ export default function App() {
             <SessionProvider>
               <Routes>
                 <Route path="/login" element={<Login />} />
+                <Route path="/mailbox/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicMailbox /></Suspense>} />
                 <Route path="/*" element={<Guarded />} />
               </Routes>
             </SessionProvider>

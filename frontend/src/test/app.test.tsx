@@ -53,13 +53,13 @@ describe('App', () => {
     const select = within(screen.getByTestId('scope-select')).getByRole('combobox');
     fireEvent.mouseDown(select);
     fireEvent.click(await screen.findByText('示范区实验小学 · 心理辅导教师'));
-    await waitFor(() => expect(labels()).toEqual(['首页', '待办与通知', '受理队列', '个案档案', '预警名单', '计划任务与活动', '心理晴雨表', '学生名册']));
+    await waitFor(() => expect(labels()).toEqual(['首页', '待办与通知', '受理队列', '心理辅导信箱', '个案档案', '预警名单', '计划任务与活动', '心理晴雨表', '学生名册']));
     expect(localStorage.getItem('xq_scope')).toBe('m2');
 
     await act(async () => {
       fireEvent.click(within(screen.getByTestId('lang-switch')).getByText('English'));
     });
-    await waitFor(() => expect(labels()).toEqual(['Home', 'Inbox', 'Intake queue', 'Case files', 'Warning list', 'Plan tasks & activities', 'Barometer', 'Student roster']));
+    await waitFor(() => expect(labels()).toEqual(['Home', 'Inbox', 'Intake queue', 'Mailbox', 'Case files', 'Warning list', 'Plan tasks & activities', 'Barometer', 'Student roster']));
     expect(localStorage.getItem('xq_lang')).toBe('en');
     expect(document.documentElement.lang).toBe('en');
   });

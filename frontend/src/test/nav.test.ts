@@ -7,7 +7,7 @@ describe('navigation by role', () => {
   it.each([
     ['district_admin', ['home', 'schools', 'users', 'districtPlans', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
     ['school_leader', ['home', 'inbox', 'programs', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'programs', 'barometerReports', 'students']],
+    ['counselor', ['home', 'inbox', 'intake', 'mailbox', 'caseFiles', 'warningList', 'programs', 'barometerReports', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
     ['peer_liaison', ['home', 'barometer', 'inbox']],
     ['district_supervisor', ['home', 'districtPlans']],

@@ -56,3 +56,11 @@ describe('barometer', () => {
     expect(filedThisWeek(undefined)).toBe(false);
   });
 });
+
+describe('public mailbox', () => {
+  it('sends no name with an anonymous message', async () => {
+    const { mailboxBody } = await import('../pages/PublicMailbox');
+    expect(mailboxBody({ anonymous: true, name: '小明', homeroom: '七(1)班', body: '你好' })).toEqual({ anonymous: true, body: '你好' });
+    expect(mailboxBody({ anonymous: false, name: '小明', body: '你好' })).toEqual({ anonymous: false, name: '小明', homeroom: '', body: '你好' });
+  });
+});
