@@ -46,13 +46,18 @@ export const queryClient = new QueryClient({
   defaultOptions: { queries: { refetchOnWindowFocus: false, retry: shouldRetry }, mutations: { retry: false } },
 });
 
+// isPublicPage: pages for people without an account (the school's mailbox page).
+export function isPublicPage(path: string): boolean {
+  return path.startsWith('/mailbox/');
+}
+
 // UnauthorizedBridge sends the browser to the login page whenever any call answers 401.
 function UnauthorizedBridge() {
   const navigate = useNavigate();
   useEffect(() => {
     setUnauthorizedHandler(() => {
       signedOut(queryClient);
-      if (window.location.pathname !== '/login') navigate('/login', { replace: true });
+      if (window.location.pathname !== '/login' && !isPublicPage(window.location.pathname)) navigate('/login', { replace: true });
     });
     return () => setUnauthorizedHandler(() => {});
   }, [navigate]);

@@ -64,3 +64,12 @@ describe('public mailbox', () => {
     expect(mailboxBody({ anonymous: false, name: '小明', body: '你好' })).toEqual({ anonymous: false, name: '小明', homeroom: '', body: '你好' });
   });
 });
+
+describe('public pages', () => {
+  it('never sends the mailbox page to the login page', async () => {
+    const { isPublicPage } = await import('../App');
+    expect(isPublicPage('/mailbox/0199aaaa-0000-7000-8000-000000000000')).toBe(true);
+    expect(isPublicPage('/mailbox-inbox')).toBe(false);
+    expect(isPublicPage('/students')).toBe(false);
+  });
+});
