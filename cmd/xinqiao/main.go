@@ -49,6 +49,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/termsummary"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
@@ -208,12 +209,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Concerns: &concern.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
-		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
-		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
-		Programs:  &program.Service{DB: a.db, Store: store, MaxBytes: cfg.DocumentMaxBytes},
-		Barometer: &barometer.Service{DB: a.db, Cipher: a.ring},
-		Mailbox:   &mailbox.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
-		UI:        ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Emergency:     &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
+		Retention:     &retention.Service{DB: a.db, Objects: store, Log: log},
+		Programs:      &program.Service{DB: a.db, Store: store, MaxBytes: cfg.DocumentMaxBytes},
+		Barometer:     &barometer.Service{DB: a.db, Cipher: a.ring},
+		Mailbox:       &mailbox.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		TermSummaries: &termsummary.Service{DB: a.db, FontPath: cfg.PDFFont},
+		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

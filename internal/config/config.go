@@ -28,6 +28,7 @@ type Config struct {
 	S3Bucket           string        //
 	S3UseTLS           bool          //
 	DocumentMaxBytes   int64         // size cap of an uploaded document
+	PDFFont            string        // TrueType font with Chinese glyphs embedded in PDF exports
 	OTLPEndpoint       string        // traces go here when set
 	MasterKey          string        // secret: current master key, id:base64
 	MasterKeyPrevious  string        // secret: retired master keys
@@ -61,6 +62,7 @@ var Vars = []Var{
 	{"XINQIAO_S3_BUCKET", "xinqiao", "bucket for documents (created if missing)", false},
 	{"XINQIAO_S3_USE_TLS", "false", "use HTTPS to reach S3", false},
 	{"XINQIAO_DOCUMENT_MAX_BYTES", "20971520", "size cap of an uploaded case-file document in bytes (20 MiB)", false},
+	{"XINQIAO_PDF_FONT", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", "TrueType font with Chinese glyphs embedded (subset) in PDF exports (Debian: fonts-droid-fallback)", false},
 	{"XINQIAO_OTLP_ENDPOINT", "", "OTLP/HTTP trace collector host:port; tracing is off when empty", false},
 	{"XINQIAO_MASTER_KEY", "local:eGlucWlhby1sb2NhbC1kZXZlbG9wbWVudC1rZXkhISE=", "master key id:base64(32 bytes) wrapping each school's data keys (encryption at rest)", true},
 	{"XINQIAO_MASTER_KEY_PREVIOUS", "", "retired master keys (id:base64, comma-separated) kept until `xinqiao keys rotate` has run", true},
@@ -115,6 +117,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.S3UseTLS, err = strconv.ParseBool(get("XINQIAO_S3_USE_TLS")); err != nil {
 		errs = append(errs, fmt.Errorf("XINQIAO_S3_USE_TLS must be true or false"))
 	}
+	c.PDFFont = get("XINQIAO_PDF_FONT")
 	if c.DocumentMaxBytes, err = strconv.ParseInt(get("XINQIAO_DOCUMENT_MAX_BYTES"), 10, 64); err != nil || c.DocumentMaxBytes < 1 || c.DocumentMaxBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("XINQIAO_DOCUMENT_MAX_BYTES must be an integer in 1..1073741824"))
 	}
@@ -168,6 +171,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("master_key", mask(c.MasterKey)),
 		slog.Bool("s3_use_tls", c.S3UseTLS),
 		slog.Int64("document_max_bytes", c.DocumentMaxBytes),
+		slog.String("pdf_font", c.PDFFont),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("session_ttl", c.SessionTTL),
 	)

@@ -44,6 +44,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/termsummary"
 	"github.com/xinqiao/xinqiao/internal/testdb"
 )
 
@@ -65,6 +66,8 @@ type world struct {
 	programs  *program.Service
 	barometer *barometer.Service
 	ring      *keyring.Keyring
+
+	termSummaries *termsummary.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -156,12 +159,14 @@ func newWorld(t testing.TB) *world {
 	w.docs = &document.Service{DB: db.App, Cipher: ring, Store: w.store, MaxBytes: testDocumentCap, Log: log}
 	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
 	w.programs = &program.Service{DB: db.App, Store: w.store, MaxBytes: testDocumentCap}
+	w.termSummaries = &termsummary.Service{DB: db.App}
 	w.barometer = &barometer.Service{DB: db.App, Cipher: ring}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
 		SupportPlans: w.plans, Documents: w.docs, Programs: w.programs, Barometer: w.barometer,
-		Mailbox: &mailbox.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}, MailboxSenders: httpapi.NewSenderLimiter(1000, time.Minute), Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
+		Mailbox: &mailbox.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}, MailboxSenders: httpapi.NewSenderLimiter(1000, time.Minute),
+		TermSummaries: w.termSummaries, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

@@ -195,6 +195,14 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/mailbox":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/mailbox/:messageId/answer": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/mailbox/:messageId/link":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	// Term summaries: the school's leaders and counselors write them; district administrators
+	// review them; supervisors read; nobody else.
+	"GET /api/v1/schools/:schoolId/term-summaries/:termId":                       by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/term-summaries/:termId":                       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/term-summaries/:termId/submit":               by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/term-summaries/:termId/export":                by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/term-summaries":                           by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/term-summaries/:schoolId/:termId/review": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -358,6 +366,12 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":evidenceId") {
 		replace("evidenceId", w.evidence(t.school, w.activity(t.school, w.currentTerm(t.district).ID)))
 	}
+	if strings.Contains(path, ":termId") {
+		replace("termId", w.termSummary(t, strings.HasSuffix(path, "/review")))
+		if strings.HasSuffix(path, "/export") {
+			path += "?format=pdf"
+		}
+	}
 	if strings.Contains(path, ":messageId") {
 		replace("messageId", w.mailboxMessage(t))
 	}
@@ -473,6 +487,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"answer": "欢迎周三下午来心理辅导室"}
 	case "POST /api/v1/schools/:schoolId/mailbox/:messageId/link":
 		body = map[string]any{"student_id": t.student}
+	case "PUT /api/v1/schools/:schoolId/term-summaries/:termId", "POST /api/v1/schools/:schoolId/term-summaries/:termId/submit":
+		body = map[string]any{"narrative": "本学期开展讲座两次。"}
+	case "POST /api/v1/districts/:districtId/term-summaries/:schoolId/:termId/review":
+		body = map[string]any{"verdict": "approve"}
 	case "POST /api/v1/districts/:districtId/terms":
 		body = map[string]any{"name": fmt.Sprintf("矩阵学期%d", n), "starts_on": "2026-09-01", "ends_on": "2027-01-20"}
 	case "POST /api/v1/districts/:districtId/plans":

@@ -42,6 +42,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/termsummary"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
@@ -68,6 +69,7 @@ type Server struct {
 	Programs       *program.Service
 	Barometer      *barometer.Service
 	Mailbox        *mailbox.Service
+	TermSummaries  *termsummary.Service
 	MailboxSenders *senderLimiter // nil: 5 messages per address per 10 minutes (in memory only)
 	Audit          *audit.Service
 	Access         Authorizer
@@ -231,6 +233,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/mailbox", school, "mailbox", "read", s.mailboxInbox},
 		{"POST", "/api/v1/schools/:schoolId/mailbox/:messageId/answer", school, "mailbox", "write", s.answerMailbox},
 		{"POST", "/api/v1/schools/:schoolId/mailbox/:messageId/link", school, "mailbox", "write", s.linkMailbox},
+
+		// Term summaries (期末小结): drafted from data, written and submitted by the school,
+		// approved, returned or reopened by the district; PDF and XLSX exports.
+		{"GET", "/api/v1/schools/:schoolId/term-summaries/:termId", school, "term_summaries", "read", s.getTermSummary},
+		{"PUT", "/api/v1/schools/:schoolId/term-summaries/:termId", school, "term_summaries", "write", s.saveTermSummary},
+		{"POST", "/api/v1/schools/:schoolId/term-summaries/:termId/submit", school, "term_summaries", "write", s.submitTermSummary},
+		{"GET", "/api/v1/schools/:schoolId/term-summaries/:termId/export", school, "term_summaries", "read", s.exportTermSummary},
+		{"GET", "/api/v1/districts/:districtId/term-summaries", district, "term_summaries", "read", s.termSummaryQueue},
+		{"POST", "/api/v1/districts/:districtId/term-summaries/:schoolId/:termId/review", district, "term_summaries", "write", s.reviewTermSummary},
 	}
 }
 
