@@ -35,6 +35,8 @@ const Barometer = lazy(() => import('./pages/Barometer'));
 const BarometerReports = lazy(() => import('./pages/BarometerReports'));
 const MailboxInbox = lazy(() => import('./pages/MailboxInbox'));
 const PublicMailbox = lazy(() => import('./pages/PublicMailbox'));
+const TermSummaries = lazy(() => import('./pages/TermSummaries'));
+const SummaryReviews = lazy(() => import('./pages/SummaryReviews'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -46,18 +48,13 @@ export const queryClient = new QueryClient({
   defaultOptions: { queries: { refetchOnWindowFocus: false, retry: shouldRetry }, mutations: { retry: false } },
 });
 
-// isPublicPage: pages for people without an account (the school's mailbox page).
-export function isPublicPage(path: string): boolean {
-  return path.startsWith('/mailbox/');
-}
-
 // UnauthorizedBridge sends the browser to the login page whenever any call answers 401.
 function UnauthorizedBridge() {
   const navigate = useNavigate();
   useEffect(() => {
     setUnauthorizedHandler(() => {
       signedOut(queryClient);
-      if (window.location.pathname !== '/login' && !isPublicPage(window.location.pathname)) navigate('/login', { replace: true });
+      if (window.location.pathname !== '/login') navigate('/login', { replace: true });
     });
     return () => setUnauthorizedHandler(() => {});
   }, [navigate]);
@@ -100,10 +97,27 @@ function Guarded() {
           <Route path="/barometer" element={<Allowed k="barometer"><Barometer /></Allowed>} />
           <Route path="/barometer-reports" element={<Allowed k="barometerReports"><BarometerReports /></Allowed>} />
           <Route path="/mailbox-inbox" element={<Allowed k="mailbox"><MailboxInbox /></Allowed>} />
+          <Route path="/term-summaries" element={<Allowed k="termSummaries"><TermSummaries /></Allowed>} />
+          <Route path="/summary-reviews" element={<Allowed k="summaryReviews"><SummaryReviews /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>
     </AppLayout>
+  );
+}
+
+// Authenticated holds every page that needs (or leads to) a session.
+function Authenticated() {
+  return (
+    <>
+      <UnauthorizedBridge />
+      <SessionProvider>
+        <Routes>
+          <Route path="/login" element={<Login />} />
+          <Route path="/*" element={<Guarded />} />
+        </Routes>
+      </SessionProvider>
+    </>
   );
 }
 
@@ -120,14 +134,11 @@ export default function App() {
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
-            <UnauthorizedBridge />
-            <SessionProvider>
-              <Routes>
-                <Route path="/login" element={<Login />} />
-                <Route path="/mailbox/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicMailbox /></Suspense>} />
-                <Route path="/*" element={<Guarded />} />
-              </Routes>
-            </SessionProvider>
+            <Routes>
+              {/* The public mailbox page: no session, no /me call, never sent to the login page. */}
+              <Route path="/mailbox/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicMailbox /></Suspense>} />
+              <Route path="/*" element={<Authenticated />} />
+            </Routes>
           </BrowserRouter>
         </QueryClientProvider>
       </AntApp>

@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
-  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, TagsOutlined, ProjectOutlined, CalendarOutlined, CloudOutlined, MailOutlined, TeamOutlined, UserOutlined,
+  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, TagsOutlined, ProjectOutlined, CalendarOutlined, CloudOutlined, MailOutlined, FileDoneOutlined, FileSearchOutlined, TeamOutlined, UserOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -15,7 +15,7 @@ const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
   staff: <IdcardOutlined />, students: <TeamOutlined />, caseFiles: <FolderOpenOutlined />, warningList: <AlertOutlined />,
   audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />,
-  districtPlans: <ProjectOutlined />, programs: <CalendarOutlined />, barometer: <CloudOutlined />, barometerReports: <CloudOutlined />, mailbox: <MailOutlined />,
+  districtPlans: <ProjectOutlined />, programs: <CalendarOutlined />, barometer: <CloudOutlined />, barometerReports: <CloudOutlined />, mailbox: <MailOutlined />, termSummaries: <FileDoneOutlined />, summaryReviews: <FileSearchOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {

@@ -1,26 +1,26 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports' | 'mailbox';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports' | 'mailbox' | 'termSummaries' | 'summaryReviews';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
   concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
-  districtPlans: '/district-plans', programs: '/programs', barometer: '/barometer', barometerReports: '/barometer-reports', mailbox: '/mailbox-inbox',
+  districtPlans: '/district-plans', programs: '/programs', barometer: '/barometer', barometerReports: '/barometer-reports', mailbox: '/mailbox-inbox', termSummaries: '/term-summaries', summaryReviews: '/summary-reviews',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'districtPlans', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'schools', 'users', 'districtPlans', 'summaryReviews', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
     case 'district_supervisor':
-      return ['home', 'districtPlans'];
+      return ['home', 'districtPlans', 'summaryReviews'];
     case 'school_leader':
-      return ['home', 'inbox', 'programs', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
+      return ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'intake', 'mailbox', 'caseFiles', 'warningList', 'programs', 'barometerReports', 'students'];
+      return ['home', 'inbox', 'intake', 'mailbox', 'caseFiles', 'warningList', 'programs', 'termSummaries', 'barometerReports', 'students'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students'];
     case 'peer_liaison':

@@ -5,12 +5,12 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'districtPlans', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'programs', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'mailbox', 'caseFiles', 'warningList', 'programs', 'barometerReports', 'students']],
+    ['district_admin', ['home', 'schools', 'users', 'districtPlans', 'summaryReviews', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
+    ['school_leader', ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
+    ['counselor', ['home', 'inbox', 'intake', 'mailbox', 'caseFiles', 'warningList', 'programs', 'termSummaries', 'barometerReports', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
     ['peer_liaison', ['home', 'barometer', 'inbox']],
-    ['district_supervisor', ['home', 'districtPlans']],
+    ['district_supervisor', ['home', 'districtPlans', 'summaryReviews']],
     ['researcher', ['home']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);

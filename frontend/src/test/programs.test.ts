@@ -65,11 +65,13 @@ describe('public mailbox', () => {
   });
 });
 
-describe('public pages', () => {
-  it('never sends the mailbox page to the login page', async () => {
-    const { isPublicPage } = await import('../App');
-    expect(isPublicPage('/mailbox/0199aaaa-0000-7000-8000-000000000000')).toBe(true);
-    expect(isPublicPage('/mailbox-inbox')).toBe(false);
-    expect(isPublicPage('/students')).toBe(false);
+describe('term summaries', () => {
+  it('offers the district the verdicts a status allows', async () => {
+    const { reviewActions, exportPath } = await import('../pages/programs/summary');
+    expect(reviewActions('submitted')).toEqual(['approve', 'return']);
+    expect(reviewActions('approved')).toEqual(['reopen']);
+    expect(reviewActions('draft')).toEqual([]);
+    expect(reviewActions('returned')).toEqual([]);
+    expect(exportPath('s', 't', 'pdf')).toBe('/api/v1/schools/s/term-summaries/t/export?format=pdf');
   });
 });
