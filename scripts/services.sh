@@ -42,6 +42,7 @@ install_packages() {
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v psql >/dev/null || missing+=(postgresql-client-15)
   command -v curl >/dev/null || missing+=(curl)
+  [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing+=(fonts-droid-fallback)
   if [ "${XINQIAO_SKIP_CHROMIUM:-}" != "1" ]; then
     command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
   fi
