@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/program"
 )
 
 // A liaison files the weekly barometer naming a classmate: the counselors (only) get
@@ -173,5 +177,45 @@ func TestBarometerReminderOncePerMissingWeek(t *testing.T) {
 	w.do(w.token("liaison.s2"), "GET", "/api/v1/schools/"+w.schools["s2"].String()+"/inbox", nil).decode(t, &box)
 	if fmt.Sprint(box) == "" || w.auditCount("barometer.remind", "allowed") == 0 {
 		t.Fatalf("inbox %+v", box)
+	}
+}
+
+// The "barometer filed" percentage indicator counts the reports of the term's weeks so
+// far against one per homeroom with a liaison and week.
+func TestBarometerWeeksIndicatorComputedFromReports(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s1 := w.schools["s1"]
+	a := w.districtAdminActor(w.district)
+	term := w.currentTerm(w.district)
+	p, err := w.programs.CreatePlan(bg(), a, w.district, program.PlanInput{TermID: term.ID, Title: "晴雨表", SchoolIDs: []uuid.UUID{s1},
+		Indicators: []program.Indicator{{Code: "barometer", Name: "晴雨表提交率不低于90%", Kind: "percentage", Metric: "barometer_weeks", Target: 90}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.programs.Publish(bg(), a, w.district, p.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	value := func() program.Cell {
+		m, err := w.programs.Compliance(bg(), a, w.district, p.ID)
+		if err != nil || len(m.Rows) != 1 {
+			t.Fatalf("compliance: %v %+v", err, m)
+		}
+		return m.Rows[0].Cells[0]
+	}
+	if c := value(); c.Value != 0 || c.Status != program.AtRisk {
+		t.Fatalf("before any report: %+v", c)
+	}
+	if r := w.do(w.token("liaison.s1"), "POST", "/api/v1/schools/"+s1.String()+"/barometer/form", map[string]any{"mood": 4}); r.status != 201 {
+		t.Fatalf("submit: %d", r.status)
+	}
+	monday := func(d time.Time) time.Time { return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)) }
+	start, _ := time.Parse(time.DateOnly, term.StartsOn)
+	today, _ := time.Parse(time.DateOnly, nowCST().Format(time.DateOnly))
+	weeks := int(monday(today).Sub(monday(start)).Hours()/24/7) + 1
+	liaisons := float64(w.scalar(`SELECT count(DISTINCT homeroom_id) FROM memberships WHERE school_id = $1 AND role = 'peer_liaison'`, s1))
+	want := math.Round(1/(liaisons*float64(weeks))*1000) / 10
+	if c := value(); c.Value != want {
+		t.Fatalf("after one report in %d weeks: %+v, want %v", weeks, c, want)
 	}
 }

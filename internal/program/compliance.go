@@ -163,6 +163,9 @@ func compute(ctx context.Context, tx pgx.Tx, district uuid.UUID, p Plan, schools
 		return nil, database.MapError(err)
 	}
 	start, end := p.Term.bounds()
+	if err := barometerWeeks(ctx, tx, district, schools, start, end, today, percent); err != nil {
+		return nil, err
+	}
 	out := map[uuid.UUID][]Cell{}
 	for _, sc := range schools {
 		cells := make([]Cell, 0, len(p.Indicators))
@@ -185,6 +188,43 @@ func compute(ctx context.Context, tx pgx.Tx, district uuid.UUID, p Plan, schools
 		out[sc] = cells
 	}
 	return out, nil
+}
+
+// weekStart is the Monday of the week of day d.
+func weekStart(d time.Time) time.Time { return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)) }
+
+// barometerWeeks sets, per school, the share of barometers filed of those due: one per
+// homeroom with a peer liaison and week of the term up to this week (100 when none is due yet).
+func barometerWeeks(ctx context.Context, tx pgx.Tx, district uuid.UUID, schools []uuid.UUID, start, end, today time.Time, percent map[key]float64) error {
+	first, last := weekStart(start), weekStart(end)
+	if t := weekStart(today); t.Before(last) {
+		last = t
+	}
+	weeks := 0
+	if !last.Before(first) {
+		weeks = int(last.Sub(first).Hours()/24/7) + 1
+	}
+	rows, err := tx.Query(ctx, `SELECT s.id,
+			(SELECT count(DISTINCT m.homeroom_id) FROM memberships m WHERE m.school_id = s.id AND m.role = 'peer_liaison' AND m.homeroom_id IS NOT NULL),
+			(SELECT count(*) FROM barometer_reports b WHERE b.district_id = $1 AND b.school_id = s.id AND b.week_start BETWEEN $3::date AND $4::date)
+		FROM unnest($2::uuid[]) AS s (id)`, district, schools, first.Format(time.DateOnly), last.Format(time.DateOnly))
+	if err != nil {
+		return database.MapError(err)
+	}
+	for rows.Next() {
+		var school uuid.UUID
+		var homerooms, filed float64
+		if err := rows.Scan(&school, &homerooms, &filed); err != nil {
+			return database.MapError(err)
+		}
+		due := homerooms * float64(weeks)
+		v := 100.0
+		if due > 0 {
+			v = math.Min(100, math.Round(filed/due*1000)/10)
+		}
+		percent[key{school, "barometer_weeks"}] = v
+	}
+	return database.MapError(rows.Err())
 }
 
 // targetSchools lists the schools a published plan currently addresses that have their task.

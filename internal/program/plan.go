@@ -56,7 +56,7 @@ var (
 	// HourTypes are the activity types that record hours.
 	HourTypes = []string{"staff_training", "room_hours"}
 	// Metrics are the percentages computed from data.
-	Metrics = []string{"liaison_coverage"}
+	Metrics = []string{"liaison_coverage", "barometer_weeks"}
 )
 
 // Term is a term (学期) of the district.

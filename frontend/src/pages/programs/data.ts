@@ -79,7 +79,7 @@ export interface SchoolPlanDetail extends SchoolPlan { today: string; activities
 export const indicatorKinds: IndicatorKind[] = ['activity_count', 'hours', 'percentage', 'yes_no'];
 export const activityTypes = ['lecture', 'group_session', 'themed_month', 'parent_event', 'staff_training', 'room_hours'];
 export const hourTypes = ['staff_training', 'room_hours'];
-export const metrics = ['liaison_coverage'];
+export const metrics = ['liaison_coverage', 'barometer_weeks'];
 export const audiences = ['students', 'parents', 'staff', 'mixed'];
 
 export const statusColor: Record<ComplianceStatus, string> = { met: 'green', on_track: 'blue', at_risk: 'orange', missed: 'red' };
