@@ -42,8 +42,17 @@ const StudentScreening = lazy(() => import('./pages/StudentScreening'));
 // isPublicPath: pages without an account (a student's questionnaire at /s/<code>, a school's
 // public request page at /request/<school>). A 401 there must never send the visitor to the login page.
 export function isPublicPath(pathname: string): boolean {
-  return pathname.startsWith('/s/') || pathname.startsWith('/request/');
+  return pathname.startsWith('/s/') || pathname.startsWith('/request/') || pathname.startsWith('/mailbox/');
 }
+const DistrictPlans = lazy(() => import('./pages/DistrictPlans'));
+const Compliance = lazy(() => import('./pages/Compliance'));
+const Programs = lazy(() => import('./pages/Programs'));
+const Barometer = lazy(() => import('./pages/Barometer'));
+const BarometerReports = lazy(() => import('./pages/BarometerReports'));
+const MailboxInbox = lazy(() => import('./pages/MailboxInbox'));
+const PublicMailbox = lazy(() => import('./pages/PublicMailbox'));
+const TermSummaries = lazy(() => import('./pages/TermSummaries'));
+const SummaryReviews = lazy(() => import('./pages/SummaryReviews'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -107,12 +116,21 @@ function Guarded() {
           <Route path="/screening" element={<Allowed k="schoolCampaigns"><SchoolCampaigns /></Allowed>} />
           <Route path="/screening-alerts" element={<Allowed k="screeningAlerts"><ScreeningAlerts /></Allowed>} />
           <Route path="/screening-escalations" element={<Allowed k="screeningEscalations"><ScreeningEscalations /></Allowed>} />
+          <Route path="/district-plans" element={<Allowed k="districtPlans"><DistrictPlans /></Allowed>} />
+          <Route path="/district-plans/:planId" element={<Allowed k="districtPlans"><Compliance /></Allowed>} />
+          <Route path="/programs" element={<Allowed k="programs"><Programs /></Allowed>} />
+          <Route path="/barometer" element={<Allowed k="barometer"><Barometer /></Allowed>} />
+          <Route path="/barometer-reports" element={<Allowed k="barometerReports"><BarometerReports /></Allowed>} />
+          <Route path="/mailbox-inbox" element={<Allowed k="mailbox"><MailboxInbox /></Allowed>} />
+          <Route path="/term-summaries" element={<Allowed k="termSummaries"><TermSummaries /></Allowed>} />
+          <Route path="/summary-reviews" element={<Allowed k="summaryReviews"><SummaryReviews /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>
     </AppLayout>
   );
 }
+
 
 export default function App() {
   const { t, i18n } = useTranslation();
@@ -131,6 +149,8 @@ export default function App() {
             <Routes>
               {/* The student questionnaire: no account, no session lookup, no app layout. */}
               <Route path="/s/:code" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><StudentScreening /></Suspense>} />
+              {/* The public mailbox page: no session, no /me call, never sent to the login page. */}
+              <Route path="/mailbox/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicMailbox /></Suspense>} />
               {/* The school's public request page needs no account and no session. */}
               <Route path="/request/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicRequest /></Suspense>} />
               <Route path="/*" element={

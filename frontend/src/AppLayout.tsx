@@ -1,8 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
-  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined,
-  FormOutlined, ScheduleOutlined, BellOutlined, RiseOutlined,
+  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined, FormOutlined, ScheduleOutlined, BellOutlined, RiseOutlined, ProjectOutlined, CloudOutlined, MailOutlined, FileDoneOutlined, FileSearchOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -20,6 +19,7 @@ const icons: Record<MenuKey, ReactNode> = {
   audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />, room: <CalendarOutlined />, library: <ReadOutlined />, teachingCases: <BookOutlined />,
   instruments: <FormOutlined />, campaigns: <ScheduleOutlined />, schoolCampaigns: <ScheduleOutlined />, screeningAlerts: <BellOutlined />,
   screeningEscalations: <RiseOutlined />,
+  districtPlans: <ProjectOutlined />, programs: <CalendarOutlined />, barometer: <CloudOutlined />, barometerReports: <CloudOutlined />, mailbox: <MailOutlined />, termSummaries: <FileDoneOutlined />, summaryReviews: <FileSearchOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {

@@ -2,7 +2,8 @@ import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
 export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases'
-  | 'instruments' | 'campaigns' | 'schoolCampaigns' | 'screeningAlerts' | 'screeningEscalations';
+  | 'instruments' | 'campaigns' | 'schoolCampaigns' | 'screeningAlerts' | 'screeningEscalations'
+  | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports' | 'mailbox' | 'termSummaries' | 'summaryReviews';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
@@ -10,24 +11,26 @@ export const menuPaths: Record<MenuKey, string> = {
   concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room', library: '/library', teachingCases: '/teaching-cases',
   instruments: '/instruments', campaigns: '/campaigns', schoolCampaigns: '/screening', screeningAlerts: '/screening-alerts',
   screeningEscalations: '/screening-escalations',
+  districtPlans: '/district-plans', programs: '/programs', barometer: '/barometer', barometerReports: '/barometer-reports', mailbox: '/mailbox-inbox', termSummaries: '/term-summaries', summaryReviews: '/summary-reviews',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'inbox', 'schools', 'users', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'inbox', 'schools', 'users', 'districtPlans', 'summaryReviews', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'room', 'library', 'audit'];
+      return ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'room', 'library', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'room', 'intake', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'students', 'library', 'teachingCases'];
+      return ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
-      return ['home', 'inbox', 'campaigns', 'screeningEscalations', 'teachingCases'];
+      return ['home', 'inbox', 'districtPlans', 'summaryReviews', 'campaigns', 'screeningEscalations', 'teachingCases'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students', 'library'];
     case 'researcher':
-    case 'peer_liaison':
       return ['home', 'inbox'];
+    case 'peer_liaison':
+      return ['home', 'barometer', 'inbox'];
     default:
       return ['home'];
   }
@@ -41,7 +44,7 @@ export function canWriteScreening(role: Role): boolean {
 
 // modulesLater tells whether a role's own modules are not built yet (home page says so).
 export function modulesLater(role: Role): boolean {
-  return role === 'district_supervisor' || role === 'researcher' || role === 'peer_liaison';
+  return role === 'researcher';
 }
 
 // canImportRoster: only school leaders import rosters; counselors and homeroom teachers read.
