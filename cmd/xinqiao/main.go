@@ -28,6 +28,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
@@ -213,6 +214,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Library:       &library.Service{DB: a.db},
 		TeachingCases: &teachingcase.Service{DB: a.db, Cipher: a.ring},
+		ClientFiles:   &clientfile.Service{DB: a.db, Cipher: a.ring},
 		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },

@@ -25,6 +25,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
@@ -65,6 +66,7 @@ type world struct {
 	room      *appointment.Service
 	tcases    *teachingcase.Service
 	lib       *library.Service
+	clients   *clientfile.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -156,11 +158,12 @@ func newWorld(t testing.TB) *world {
 	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
 	w.room = &appointment.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}
 	w.tcases = &teachingcase.Service{DB: db.App, Cipher: ring}
+	w.clients = &clientfile.Service{DB: db.App, Cipher: ring}
 	w.lib = &library.Service{DB: db.App, Files: &library.Files{Store: w.store, MaxBytes: testDocumentCap, Log: log}}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
-		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Appointments: w.room, Library: w.lib, TeachingCases: w.tcases, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
+		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Appointments: w.room, Library: w.lib, TeachingCases: w.tcases, ClientFiles: w.clients, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
@@ -479,4 +482,15 @@ func (w *world) teachingDraft(t target, reviewed bool) uuid.UUID {
 		}
 	}
 	return d.ID
+}
+
+// clientFile opens, as the school's counselor, a guardian client's file whose name is the
+// school's canary (only that school's counselors may ever see it).
+func (w *world) clientFile(t target) uuid.UUID {
+	w.t.Helper()
+	f, err := w.clients.Open(context.Background(), w.counselorActor(w.t, t.code), t.school, clientfile.OpenInput{ClientKind: "guardian", Name: canary(t.code)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return f.ID
 }
