@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
-  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined,
+  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, ContactsOutlined, TagsOutlined, TeamOutlined, UserOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -14,7 +14,7 @@ import LanguageSwitch from './LanguageSwitch';
 const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
   staff: <IdcardOutlined />, students: <TeamOutlined />, caseFiles: <FolderOpenOutlined />, warningList: <AlertOutlined />,
-  audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />, room: <CalendarOutlined />, library: <ReadOutlined />, teachingCases: <BookOutlined />,
+  audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />, room: <CalendarOutlined />, library: <ReadOutlined />, teachingCases: <BookOutlined />, clientFiles: <ContactsOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {

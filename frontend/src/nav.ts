@@ -1,12 +1,12 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases' | 'clientFiles';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
-  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room', library: '/library', teachingCases: '/teaching-cases',
+  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room', library: '/library', teachingCases: '/teaching-cases', clientFiles: '/client-files',
 };
 
 // menuFor lists the screens of a role, in menu order.
@@ -17,7 +17,7 @@ export function menuFor(role: Role): MenuKey[] {
     case 'school_leader':
       return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library', 'teachingCases'];
+      return ['home', 'inbox', 'room', 'intake', 'caseFiles', 'clientFiles', 'warningList', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
       return ['home', 'teachingCases'];
     case 'homeroom_teacher':

@@ -53,13 +53,13 @@ describe('App', () => {
     const select = within(screen.getByTestId('scope-select')).getByRole('combobox');
     fireEvent.mouseDown(select);
     fireEvent.click(await screen.findByText('示范区实验小学 · 心理辅导教师'));
-    await waitFor(() => expect(labels()).toEqual(['首页', '待办与通知', '心理辅导室', '受理队列', '个案档案', '预警名单', '学生名册', '图书资料', '典型案例']));
+    await waitFor(() => expect(labels()).toEqual(['首页', '待办与通知', '心理辅导室', '受理队列', '个案档案', '教师家长咨询', '预警名单', '学生名册', '图书资料', '典型案例']));
     expect(localStorage.getItem('xq_scope')).toBe('m2');
 
     await act(async () => {
       fireEvent.click(within(screen.getByTestId('lang-switch')).getByText('English'));
     });
-    await waitFor(() => expect(labels()).toEqual(['Home', 'Inbox', 'Counseling room', 'Intake queue', 'Case files', 'Warning list', 'Student roster', 'Library', 'Teaching cases']));
+    await waitFor(() => expect(labels()).toEqual(['Home', 'Inbox', 'Counseling room', 'Intake queue', 'Case files', 'Staff & guardian clients', 'Warning list', 'Student roster', 'Library', 'Teaching cases']));
     expect(localStorage.getItem('xq_lang')).toBe('en');
     expect(document.documentElement.lang).toBe('en');
   });

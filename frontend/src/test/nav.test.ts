@@ -7,7 +7,7 @@ describe('navigation by role', () => {
   it.each([
     ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit']],
     ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'room', 'library', 'audit']],
-    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'students', 'library', 'teachingCases']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'clientFiles', 'warningList', 'students', 'library', 'teachingCases']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
     ['peer_liaison', ['home']],
     ['district_supervisor', ['home', 'teachingCases']],
