@@ -30,6 +30,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
@@ -236,6 +237,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Barometer:     &barometer.Service{DB: a.db, Cipher: a.ring},
 		Mailbox:       &mailbox.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		TermSummaries: &termsummary.Service{DB: a.db, FontPath: cfg.PDFFont},
+		ClientFiles:   &clientfile.Service{DB: a.db, Cipher: a.ring},
 		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },

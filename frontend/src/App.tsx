@@ -31,6 +31,7 @@ const Retention = lazy(() => import('./pages/Retention'));
 const Room = lazy(() => import('./pages/Room'));
 const Library = lazy(() => import('./pages/Library'));
 const TeachingCases = lazy(() => import('./pages/TeachingCases'));
+const ClientFiles = lazy(() => import('./pages/ClientFiles'));
 const PublicRequest = lazy(() => import('./pages/PublicRequest'));
 const Instruments = lazy(() => import('./pages/Instruments'));
 const Campaigns = lazy(() => import('./pages/Campaigns'));
@@ -110,6 +111,7 @@ function Guarded() {
           <Route path="/room" element={<Allowed k="room"><Room /></Allowed>} />
           <Route path="/library" element={<Allowed k="library"><Library /></Allowed>} />
           <Route path="/teaching-cases" element={<Allowed k="teachingCases"><TeachingCases /></Allowed>} />
+          <Route path="/client-files" element={<Allowed k="clientFiles"><ClientFiles /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="/instruments" element={<Allowed k="instruments"><Instruments /></Allowed>} />
           <Route path="/campaigns" element={<Allowed k="campaigns"><Campaigns /></Allowed>} />

@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
-  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined, FormOutlined, ScheduleOutlined, BellOutlined, RiseOutlined, ProjectOutlined, CloudOutlined, MailOutlined, FileDoneOutlined, FileSearchOutlined,
+  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined, FormOutlined, ScheduleOutlined, BellOutlined, RiseOutlined, ProjectOutlined, CloudOutlined, MailOutlined, FileDoneOutlined, FileSearchOutlined, ContactsOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -20,6 +20,7 @@ const icons: Record<MenuKey, ReactNode> = {
   instruments: <FormOutlined />, campaigns: <ScheduleOutlined />, schoolCampaigns: <ScheduleOutlined />, screeningAlerts: <BellOutlined />,
   screeningEscalations: <RiseOutlined />,
   districtPlans: <ProjectOutlined />, programs: <CalendarOutlined />, barometer: <CloudOutlined />, barometerReports: <CloudOutlined />, mailbox: <MailOutlined />, termSummaries: <FileDoneOutlined />, summaryReviews: <FileSearchOutlined />,
+  clientFiles: <ContactsOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {

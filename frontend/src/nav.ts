@@ -3,7 +3,7 @@ import { districtRoles } from './api/types';
 
 export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases'
   | 'instruments' | 'campaigns' | 'schoolCampaigns' | 'screeningAlerts' | 'screeningEscalations'
-  | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports' | 'mailbox' | 'termSummaries' | 'summaryReviews';
+  | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports' | 'mailbox' | 'termSummaries' | 'summaryReviews' | 'clientFiles';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
@@ -12,6 +12,7 @@ export const menuPaths: Record<MenuKey, string> = {
   instruments: '/instruments', campaigns: '/campaigns', schoolCampaigns: '/screening', screeningAlerts: '/screening-alerts',
   screeningEscalations: '/screening-escalations',
   districtPlans: '/district-plans', programs: '/programs', barometer: '/barometer', barometerReports: '/barometer-reports', mailbox: '/mailbox-inbox', termSummaries: '/term-summaries', summaryReviews: '/summary-reviews',
+  clientFiles: '/client-files',
 };
 
 // menuFor lists the screens of a role, in menu order.
@@ -22,7 +23,7 @@ export function menuFor(role: Role): MenuKey[] {
     case 'school_leader':
       return ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'room', 'library', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'students', 'library', 'teachingCases'];
+      return ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'clientFiles', 'warningList', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
       return ['home', 'inbox', 'districtPlans', 'summaryReviews', 'campaigns', 'screeningEscalations', 'teachingCases'];
     case 'homeroom_teacher':

@@ -26,6 +26,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
@@ -88,6 +89,7 @@ type world struct {
 	ring       *keyring.Keyring
 
 	termSummaries *termsummary.Service
+	clients       *clientfile.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -209,6 +211,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		FontPath: "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}
 	w.room = &appointment.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}
 	w.tcases = &teachingcase.Service{DB: db.App, Cipher: ring}
+	w.clients = &clientfile.Service{DB: db.App, Cipher: ring}
 	w.lib = &library.Service{DB: db.App, Files: &library.Files{Store: w.store, MaxBytes: testDocumentCap, Log: log}}
 	w.programs = &program.Service{DB: db.App, Store: w.store, MaxBytes: testDocumentCap}
 	w.termSummaries = &termsummary.Service{DB: db.App}
@@ -221,8 +224,8 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		Appointments: w.room, Library: w.lib, TeachingCases: w.tcases,
 		Programs: w.programs, Barometer: w.barometer,
 		Mailbox: &mailbox.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}, MailboxSenders: httpapi.NewSenderLimiter(1000, time.Minute),
-		TermSummaries: w.termSummaries,
-		Ready:         map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
+		TermSummaries: w.termSummaries, ClientFiles: w.clients,
+		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
 	t.Cleanup(w.srv.Close)
@@ -540,4 +543,15 @@ func (w *world) teachingDraft(t target, reviewed bool) uuid.UUID {
 		}
 	}
 	return d.ID
+}
+
+// clientFile opens, as the school's counselor, a guardian client's file whose name is the
+// school's canary (only that school's counselors may ever see it).
+func (w *world) clientFile(t target) uuid.UUID {
+	w.t.Helper()
+	f, err := w.clients.Open(context.Background(), w.counselorActor(w.t, t.code), t.school, clientfile.OpenInput{ClientKind: "guardian", Name: canary(t.code)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return f.ID
 }

@@ -321,6 +321,11 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/term-summaries/:termId/export":                by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
 	"GET /api/v1/districts/:districtId/term-summaries":                           by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/term-summaries/:schoolId/:termId/review": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	// Staff and guardian clients' files: the school's counselors only; never the leader.
+	"GET /api/v1/schools/:schoolId/client-files":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/client-files":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/client-files/:clientFileId":           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/client-files/:clientFileId/sessions": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -599,6 +604,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":grantId") {
 		replace("grantId", w.leaderGrant(t))
 	}
+	if strings.Contains(path, ":clientFileId") {
+		replace("clientFileId", w.clientFile(t))
+	}
 	if strings.Contains(path, ":entryId") {
 		replace("entryId", w.libraryDocument(t))
 	}
@@ -736,6 +744,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"copy_id": w.victim("library_copy", t), "student_id": t.student, "due_on": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)}
 	case "PUT /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":
 		body = map[string]any{"fields": map[string]any{"reflection": "及早建立信任很关键"}, "reviewed": map[string]any{"reflection": true}}
+	case "POST /api/v1/schools/:schoolId/client-files":
+		body = map[string]any{"client_kind": "guardian", "name": "家长 " + canary(t.code), "contact": "13800000000"}
+	case "POST /api/v1/schools/:schoolId/client-files/:clientFileId/sessions":
+		body = map[string]any{"occurred_at": time.Now().Add(-time.Hour).Format(time.RFC3339), "channel": "phone", "duration_minutes": 30, "summary": "家庭沟通困难"}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	case "POST /api/v1/districts/:districtId/instruments", "POST /api/v1/districts/:districtId/instruments/validate":

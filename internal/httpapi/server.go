@@ -27,6 +27,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/consent"
 	"github.com/xinqiao/xinqiao/internal/crisis"
@@ -95,6 +96,7 @@ type Server struct {
 	Mailbox        *mailbox.Service
 	TermSummaries  *termsummary.Service
 	MailboxSenders *senderLimiter // nil: 5 messages per address per 10 minutes (in memory only)
+	ClientFiles    *clientfile.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -269,6 +271,11 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId", school, "teaching_cases", "write", s.discardTeachingCase},
 		{"GET", "/api/v1/schools/:schoolId/teaching-cases", school, "teaching_cases", "read", s.teachingCaseBank},
 		{"GET", "/api/v1/districts/:districtId/teaching-cases", district, "teaching_cases", "read", s.teachingCaseBank},
+		// Staff and guardian clients' files: the school's counselors only, never leaders.
+		{"GET", "/api/v1/schools/:schoolId/client-files", school, "client_files", "read", s.listClientFiles},
+		{"POST", "/api/v1/schools/:schoolId/client-files", school, "client_files", "write", s.openClientFile},
+		{"GET", "/api/v1/schools/:schoolId/client-files/:clientFileId", school, "client_files", "read", s.getClientFile},
+		{"POST", "/api/v1/schools/:schoolId/client-files/:clientFileId/sessions", school, "client_files", "write", s.recordClientSession},
 		{"GET", "/api/v1/public/schools/:schoolId/room", public, "", "", s.publicRoom},
 		{"POST", "/api/v1/public/schools/:schoolId/appointment-requests", public, "", "", s.requestAppointment},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},

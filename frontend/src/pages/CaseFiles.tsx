@@ -209,6 +209,13 @@ function CaseFileDetail({ base, school, id }: { base: string; school: string; id
     },
     onError: (e) => tierForm.setFields(toFields(e)),
   });
+  const setStatus = useMutation({
+    mutationFn: (status: string) => api('PATCH', `${base}/case-files/${id}`, { status }),
+    onSuccess: () => {
+      refresh();
+      message.success(t('caseFile.saved'));
+    },
+  });
   const eventItem = (s: CaseFileEvent) => ({
           color: 'gray',
           children: (
@@ -277,12 +284,16 @@ function CaseFileDetail({ base, school, id }: { base: string; school: string; id
   );
   return (
     <>
-      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error || categories.error} />
+      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error || setStatus.error || categories.error} />
       {file.data && (
         <Space style={{ marginBottom: 16 }} wrap>
           <Typography.Title level={4} style={{ margin: 0 }}>{file.data.student_name}</Typography.Title>
           <Tag color={tierColor[file.data.risk_tier]}>{t(`caseFile.tierValue.${file.data.risk_tier}`)}</Tag>
-          <Tag>{t(`caseFile.statusValue.${file.data.status}`)}</Tag>
+          {file.data.status === 'archived' ? <Tag>{t(`caseFile.statusValue.${file.data.status}`)}</Tag> : (
+            <Select data-testid="case-status" size="small" style={{ width: 110 }} value={file.data.status} loading={setStatus.isPending}
+              onChange={(status: string) => setStatus.mutate(status)}
+              options={['open', 'monitoring', 'closed'].map((v) => ({ value: v, label: t(`caseFile.statusValue.${v}`) }))} />
+          )}
           {file.data.archive_reason && <Tag data-testid="archive-reason">{t(`handoff.archiveReason.${file.data.archive_reason}`)}</Tag>}
           <Handoff base={base} id={id} counselors={file.data.counselors} disabled={file.data.status === 'archived'} />
         </Space>

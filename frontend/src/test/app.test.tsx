@@ -53,13 +53,13 @@ describe('App', () => {
     const select = within(screen.getByTestId('scope-select')).getByRole('combobox');
     fireEvent.mouseDown(select);
     fireEvent.click(await screen.findByText('示范区实验小学 · 心理辅导教师'));
-    await waitFor(() => expect(labels()).toEqual(['首页', '待办与通知', '心理辅导室', '受理队列', '心理辅导信箱', '测查预警', '个案档案', '预警名单', '心理测查', '计划任务与活动', '期末小结', '心理晴雨表', '学生名册', '图书资料', '典型案例']));
+    await waitFor(() => expect(labels()).toEqual(['首页', '待办与通知', '心理辅导室', '受理队列', '心理辅导信箱', '测查预警', '个案档案', '教师家长咨询', '预警名单', '心理测查', '计划任务与活动', '期末小结', '心理晴雨表', '学生名册', '图书资料', '典型案例']));
     expect(localStorage.getItem('xq_scope')).toBe('m2');
 
     await act(async () => {
       fireEvent.click(within(screen.getByTestId('lang-switch')).getByText('English'));
     });
-    await waitFor(() => expect(labels()).toEqual(['Home', 'Inbox', 'Counseling room', 'Intake queue', 'Mailbox', 'Screening alerts', 'Case files', 'Warning list', 'Screening', 'Plan tasks & activities', 'Term summary', 'Barometer', 'Student roster', 'Library', 'Teaching cases']));
+    await waitFor(() => expect(labels()).toEqual(['Home', 'Inbox', 'Counseling room', 'Intake queue', 'Mailbox', 'Screening alerts', 'Case files', 'Staff & guardian clients', 'Warning list', 'Screening', 'Plan tasks & activities', 'Term summary', 'Barometer', 'Student roster', 'Library', 'Teaching cases']));
     expect(localStorage.getItem('xq_lang')).toBe('en');
     expect(document.documentElement.lang).toBe('en');
   });

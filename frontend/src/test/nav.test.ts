@@ -7,7 +7,7 @@ describe('navigation by role', () => {
   it.each([
     ['district_admin', ['home', 'inbox', 'schools', 'users', 'districtPlans', 'summaryReviews', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'audit']],
     ['school_leader', ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'schoolCampaigns', 'room', 'library', 'audit']],
-    ['counselor', ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'warningList', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'students', 'library', 'teachingCases']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'clientFiles', 'warningList', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'students', 'library', 'teachingCases']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
     ['peer_liaison', ['home', 'barometer', 'inbox']],
     ['district_supervisor', ['home', 'inbox', 'districtPlans', 'summaryReviews', 'campaigns', 'screeningEscalations', 'teachingCases']],
