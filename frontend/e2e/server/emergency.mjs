@@ -45,7 +45,7 @@ export const scenarios = [
     await page.getByLabel('辅导笔记').fill('需要持续关注。');
     await page.locator('.ant-modal:visible').getByRole('button', { name: /OK|确\s*定/ }).click();
     await page.getByTestId('session-item').filter({ hasText: summary }).waitFor();
-    await drawer.locator('.ant-select').first().click();
+    await drawer.locator('form .ant-select').first().click(); // the tier's select, not the file status in the header
     await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: /^高$/ }).click();
     await drawer.getByPlaceholder('理由').fill('近期情绪明显低落');
     await drawer.locator('form').getByRole('button', { name: /保\s*存/ }).click(); // not a signed session's addendum button
