@@ -28,6 +28,18 @@ const Intake = lazy(() => import('./pages/Intake'));
 const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 const Retention = lazy(() => import('./pages/Retention'));
+const Crises = lazy(() => import('./pages/Crises'));
+const Referrals = lazy(() => import('./pages/Referrals'));
+const Institutions = lazy(() => import('./pages/Institutions'));
+const CrisisSettings = lazy(() => import('./pages/CrisisSettings'));
+const CrisisBoard = lazy(() => import('./pages/CrisisBoard'));
+const ReferralLink = lazy(() => import('./pages/ReferralLink'));
+
+// isPublicPath: pages without an account (a partner institution's referral link at
+// /r/<token>). A 401 there must never send the visitor to the login page.
+export function isPublicPath(pathname: string): boolean {
+  return pathname.startsWith('/r/') || pathname.startsWith('/s/');
+}
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -44,6 +56,7 @@ function UnauthorizedBridge() {
   const navigate = useNavigate();
   useEffect(() => {
     setUnauthorizedHandler(() => {
+      if (isPublicPath(window.location.pathname)) return;
       signedOut(queryClient);
       if (window.location.pathname !== '/login') navigate('/login', { replace: true });
     });
@@ -82,6 +95,11 @@ function Guarded() {
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
           <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
+          <Route path="/crises" element={<Allowed k="crises"><Crises /></Allowed>} />
+          <Route path="/referrals" element={<Allowed k="referrals"><Referrals /></Allowed>} />
+          <Route path="/institutions" element={<Allowed k="institutions"><Institutions /></Allowed>} />
+          <Route path="/crisis-settings" element={<Allowed k="crisisSettings"><CrisisSettings /></Allowed>} />
+          <Route path="/crisis-board" element={<Allowed k="crisisBoard"><CrisisBoard /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>
@@ -103,12 +121,21 @@ export default function App() {
         <QueryClientProvider client={queryClient}>
           <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
             <UnauthorizedBridge />
-            <SessionProvider>
-              <Routes>
-                <Route path="/login" element={<Login />} />
-                <Route path="/*" element={<Guarded />} />
-              </Routes>
-            </SessionProvider>
+            <Routes>
+              {/* A partner institution's referral link: no account, no session lookup, no app layout. */}
+              <Route path="/r/:token" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><ReferralLink /></Suspense>} />
+              <Route
+                path="/*"
+                element={
+                  <SessionProvider>
+                    <Routes>
+                      <Route path="/login" element={<Login />} />
+                      <Route path="/*" element={<Guarded />} />
+                    </Routes>
+                  </SessionProvider>
+                }
+              />
+            </Routes>
           </BrowserRouter>
         </QueryClientProvider>
       </AntApp>

@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
   ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, TagsOutlined, TeamOutlined, UserOutlined,
+  ThunderboltOutlined, SendOutlined, MedicineBoxOutlined, SettingOutlined, EyeOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -15,6 +16,7 @@ const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
   staff: <IdcardOutlined />, students: <TeamOutlined />, caseFiles: <FolderOpenOutlined />, warningList: <AlertOutlined />,
   audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />,
+  crises: <ThunderboltOutlined />, referrals: <SendOutlined />, institutions: <MedicineBoxOutlined />, crisisSettings: <SettingOutlined />, crisisBoard: <EyeOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {

@@ -1,23 +1,27 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention';
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention'
+  | 'crises' | 'referrals' | 'institutions' | 'crisisSettings' | 'crisisBoard';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
   concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
+  crises: '/crises', referrals: '/referrals', institutions: '/institutions', crisisSettings: '/crisis-settings', crisisBoard: '/crisis-board',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit'];
+      return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit'];
+      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students'];
+      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'crises', 'referrals', 'students'];
+    case 'district_supervisor':
+      return ['home', 'crisisBoard', 'institutions', 'crisisSettings'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students'];
     default:
@@ -27,7 +31,7 @@ export function menuFor(role: Role): MenuKey[] {
 
 // modulesLater tells whether a role's own modules are not built yet (home page says so).
 export function modulesLater(role: Role): boolean {
-  return role === 'district_supervisor' || role === 'researcher' || role === 'peer_liaison';
+  return role === 'researcher' || role === 'peer_liaison';
 }
 
 // canImportRoster: only school leaders import rosters; counselors and homeroom teachers read.

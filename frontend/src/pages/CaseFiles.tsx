@@ -17,6 +17,7 @@ import { useConcernCategories } from './casefile/categories';
 import SupportPlans from './casefile/SupportPlans';
 import Documents from './casefile/Documents';
 import EmergencyGrants from './casefile/EmergencyGrants';
+import CrisisTab from './casefile/CrisisTab';
 
 interface Entry {
   case_file_id: string;
@@ -167,7 +168,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const toFields = useFieldErrors();
-  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
+  const file = useQuery({ queryKey: ['case-file', id], queryFn: () => api<Entry & { student_id: string; counselors: string[]; archive_reason: string | null }>('GET', `${base}/case-files/${id}`) });
   const timeline = useQuery({ queryKey: ['timeline', id], queryFn: () => api<{ items: Session[] }>('GET', `${base}/case-files/${id}/timeline`) });
   const categories = useConcernCategories(base);
   // Every other kind of entry (tier changes, documents, consents, plans ...) joins the
@@ -293,6 +294,7 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
           { key: 'consent', label: <span data-testid="tab-consent">{t('consent.tab')}</span>, children: <ConsentTab base={base} id={id} /> },
           { key: 'documents', label: t('documents.tab'), children: <Documents base={base} id={id} /> },
           { key: 'emergency', label: t('emergency.tab'), children: <EmergencyGrants base={base} id={id} /> },
+          { key: 'crisis', label: <span data-testid="tab-crisis">{t('crisis.tab')}</span>, children: <CrisisTab base={base} id={id} studentId={file.data?.student_id} studentName={file.data?.student_name} /> },
         ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}

@@ -5,20 +5,20 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'students']],
+    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'audit']],
+    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'crises', 'referrals', 'students']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
     ['peer_liaison', ['home']],
-    ['district_supervisor', ['home']],
+    ['district_supervisor', ['home', 'crisisBoard', 'institutions', 'crisisSettings']],
     ['researcher', ['home']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
   });
 
   it('says "later" on the home page of roles whose modules are not built yet', () => {
-    expect(['district_supervisor', 'researcher', 'peer_liaison'].every((r) => modulesLater(r as never))).toBe(true);
-    expect(['district_admin', 'school_leader', 'counselor', 'homeroom_teacher'].some((r) => modulesLater(r as never))).toBe(false);
+    expect(['researcher', 'peer_liaison'].every((r) => modulesLater(r as never))).toBe(true);
+    expect(['district_admin', 'district_supervisor', 'school_leader', 'counselor', 'homeroom_teacher'].some((r) => modulesLater(r as never))).toBe(false);
   });
 
   it('lets only school leaders import rosters', () => {
