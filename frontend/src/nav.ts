@@ -31,7 +31,7 @@ export function menuFor(role: Role): MenuKey[] {
 
 // modulesLater tells whether a role's own modules are not built yet (home page says so).
 export function modulesLater(role: Role): boolean {
-  return role === 'researcher' || role === 'peer_liaison';
+  return role === 'district_supervisor' || role === 'researcher' || role === 'peer_liaison';
 }
 
 // canImportRoster: only school leaders import rosters; counselors and homeroom teachers read.
