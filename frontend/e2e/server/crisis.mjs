@@ -85,7 +85,6 @@ export const scenarios = [
 
       // 4. Both deadlines long past: the worker escalates it (leader, then district).
       psql(`UPDATE crises SET ack_due_at = now() - interval '3 hours', guardian_due_at = now() - interval '3 hours', opened_at = now() - interval '3 hours' WHERE id = '${crisisId}'`);
-      psql(`UPDATE crisis_steps SET occurred_at = now() - interval '3 hours' WHERE crisis_id = '${crisisId}' AND kind = 'reported'`);
       let seen = false;
       for (let i = 0; i < 22 && !seen; i++) {
         seen = (await boardIds(sup)).includes(crisisId);
