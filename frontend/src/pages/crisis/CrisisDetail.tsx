@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import ProblemAlert from '../../components/ProblemAlert';
-import { allowedKinds, channels, levels, methods, missingForClose, outcomes, pendingFollowUps, stepBody, type Crisis, type CrisisStep } from './model';
+import { allowedKinds, suggestedKind, channels, levels, methods, missingForClose, outcomes, pendingFollowUps, stepBody, type Crisis, type CrisisStep } from './model';
 import { LevelTag, Muted, RuleAlert, Timers } from './shared';
 import { ReferralList } from './Referrals';
 import ReferralWizard from './ReferralWizard';
@@ -41,7 +41,7 @@ function StepForm({ base, c, addendumOf, onDone }: { base: string; c: Crisis; ad
   const [form] = Form.useForm();
   const steps = c.steps ?? [];
   const kinds = addendumOf ? ['addendum'] : allowedKinds(c, steps).filter((k) => k !== 'addendum');
-  const [kind, setKind] = useState<string>(addendumOf ? 'addendum' : kinds[0]);
+  const [kind, setKind] = useState<string>(addendumOf ? 'addendum' : suggestedKind(c, steps));
   const pending = pendingFollowUps(steps);
   const requests = (c.district_notes ?? []).filter((n) => n.kind === 'follow_up' && !n.done_at);
   const save = useMutation({

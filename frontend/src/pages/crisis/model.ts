@@ -201,6 +201,17 @@ export function allowedKinds(c: Pick<Crisis, 'status'>, steps: CrisisStep[]): st
   return ['risk_assessed', 'safety_actions', 'guardian_notified', 'follow_up_scheduled', 'follow_up_done', 'closed', 'addendum'];
 }
 
+// suggestedKind is the step the form offers first: what the workflow still needs next.
+export function suggestedKind(c: Pick<Crisis, 'status'>, steps: CrisisStep[]): string {
+  if (c.status !== 'open') return 'addendum';
+  const has = (k: string) => steps.some((s) => s.kind === k);
+  if (!has('risk_assessed')) return 'risk_assessed';
+  if (!has('safety_actions')) return 'safety_actions';
+  if (!has('guardian_notified')) return 'guardian_notified';
+  if (pendingFollowUps(steps).length > 0) return 'follow_up_done';
+  return 'closed';
+}
+
 // missingForClose lists what the rules still need before a crisis may be closed.
 export function missingForClose(steps: CrisisStep[]): string[] {
   const has = (k: string) => steps.some((s) => s.kind === k);
