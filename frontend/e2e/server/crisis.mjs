@@ -183,5 +183,15 @@ export const scenarios = [
     });
     await page.locator('[data-testid="crisis-step"][data-kind="closed"]').waitFor();
     check((await page.getByTestId('crisis-status').innerText()).trim() === '已结案', 'the crisis is not closed');
+
+    // 9. The school leader reads the closed crisis, without forms.
+    const student = psql(`SELECT st.name FROM crises c JOIN students st ON st.id = c.student_id WHERE c.id = '${crisisId}'`);
+    await page.locator('.ant-drawer:visible .ant-drawer-close').click();
+    await switchUser(page, 'leader.s1');
+    await page.getByTestId('nav-crises').click();
+    await page.getByTestId('crisis-filter').getByText('已结案').click();
+    await page.getByTestId('crises-table').locator('tbody tr.ant-table-row').filter({ hasText: student }).first().click();
+    await page.locator('[data-testid="crisis-step"][data-kind="closed"]').waitFor();
+    check((await page.getByTestId('step-form').count()) === 0, 'the school leader gets the step form');
   }],
 ];
