@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local services for Xinqiao, as plain processes on loopback (no Docker):
-# PostgreSQL 15 on 55432, Redis on 56379, MinIO on 59000 (console 59001).
+# PostgreSQL 15 on 55432, Redis on 56379, MinIO on 59000 (console 59001), and Mailpit
+# (a local SMTP server that keeps every message: SMTP on 51025, HTTP API and UI on 58025).
 #
 #   scripts/services.sh up       install what is missing, start what is not running
 #   scripts/services.sh down     stop what this script started (by pid)
@@ -20,6 +21,9 @@ PG_PORT=55432
 REDIS_PORT=56379
 MINIO_PORT=59000
 MINIO_CONSOLE_PORT=59001
+MAILPIT_VERSION=v1.33.1
+MAILPIT_SMTP_PORT=51025
+MAILPIT_HTTP_PORT=58025
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -63,11 +67,18 @@ install_packages() {
     mkdir -p "$CACHE/bin"
     GOBIN="$CACHE/bin" GOFLAGS=-mod=mod go install "github.com/minio/minio@$MINIO_VERSION"
   fi
+  if [ ! -x "$CACHE/bin/mailpit" ] || [ "$(cat "$CACHE/bin/mailpit.version" 2>/dev/null)" != "$MAILPIT_VERSION" ]; then
+    log "building Mailpit $MAILPIT_VERSION once into $CACHE/bin"
+    mkdir -p "$CACHE/bin"
+    GOBIN="$CACHE/bin" GOFLAGS=-mod=mod go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
+    echo "$MAILPIT_VERSION" >"$CACHE/bin/mailpit.version"
+  fi
 }
 
 pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
 redis_ready() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 minio_ready() { curl -sf "http://127.0.0.1:$MINIO_PORT/minio/health/ready" >/dev/null 2>&1; }
+mailpit_ready() { curl -sf "http://127.0.0.1:$MAILPIT_HTTP_PORT/readyz" >/dev/null 2>&1; }
 
 wait_for() {
   local what=$1 check=$2 tries=${3:-120}
@@ -156,6 +167,18 @@ start_minio() {
   wait_for minio minio_ready
 }
 
+start_mailpit() {
+  local dir=$1/mailpit
+  if mailpit_ready; then log "mailpit: already running on $MAILPIT_SMTP_PORT"; return; fi
+  mkdir -p "$dir"
+  log "mailpit: starting SMTP on 127.0.0.1:$MAILPIT_SMTP_PORT, API and UI on 127.0.0.1:$MAILPIT_HTTP_PORT"
+  nohup "$CACHE/bin/mailpit" --quiet --smtp "127.0.0.1:$MAILPIT_SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+    --database "$dir/mailpit.db" --max 20000 --smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns \
+    >"$dir/mailpit.log" 2>&1 </dev/null &
+  echo $! >"$dir/mailpit.pid"
+  wait_for mailpit mailpit_ready
+}
+
 up() {
   install_packages
   local d
@@ -164,6 +187,7 @@ up() {
   start_postgres "$d"
   start_redis "$d"
   start_minio "$d"
+  start_mailpit "$d"
   log "all services up (data in $d)"
 }
 
@@ -181,6 +205,7 @@ stop_pid() {
 down() {
   local d
   d=$(data_dir)
+  stop_pid mailpit "$d/mailpit/mailpit.pid"
   stop_pid minio "$d/minio/minio.pid"
   stop_pid redis "$d/redis/redis.pid"
   if [ -f "$d/postgres/data/postmaster.pid" ]; then
@@ -191,7 +216,7 @@ down() {
 
 status() {
   local s
-  for s in postgres redis minio; do
+  for s in postgres redis minio mailpit; do
     if "${s/postgres/pg}_ready" 2>/dev/null; then echo "$s: up"; else echo "$s: down"; fi
   done
 }
@@ -207,6 +232,9 @@ export XINQIAO_S3_ACCESS_KEY='xinqiao'
 export XINQIAO_S3_SECRET_KEY='xinqiao-local-secret'
 export XINQIAO_S3_BUCKET='xinqiao'
 export XINQIAO_S3_USE_TLS='false'
+export XINQIAO_SMTP_ADDR='127.0.0.1:$MAILPIT_SMTP_PORT'
+export XINQIAO_SMTP_FROM='xinqiao@localhost'
+export XINQIAO_TEST_MAILPIT_URL='http://127.0.0.1:$MAILPIT_HTTP_PORT'
 ENV
 }
 

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/frontend"
 	"github.com/xinqiao/xinqiao/internal/access"
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
@@ -39,15 +41,21 @@ import (
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/referral"
+	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
+	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -206,15 +214,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	crises := &crisis.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles, Disclosures: disclosures}
 	srv := &httpapi.Server{
 		Log: log, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, Audit: a.audit, Access: a.enforcer, Metrics: reg,
-		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db},
+		CaseFiles: a.caseFiles, Inbox: &inbox.Service{DB: a.db}, Notifications: &notify.Service{DB: a.db},
 		Concerns: &concern.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Consents: &consent.Service{DB: a.db, Cipher: a.ring}, Disclosures: &disclosure.Service{DB: a.db, Cipher: a.ring},
 		SupportPlans: &supportplan.Service{DB: a.db, Cipher: a.ring}, Documents: docs,
 		Emergency: &emergency.Service{DB: a.db, Cipher: a.caseFiles.Cipher, Passwords: a.identity, CaseFiles: a.caseFiles},
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		Jobs:      &jobrun.Store{DB: a.db},
+		Research:  &research.Service{DB: a.db, Objects: store},
+		Rollups:   &rollup.Service{DB: a.db},
 		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
-		UI: ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		Library:       &library.Service{DB: a.db},
+		TeachingCases: &teachingcase.Service{DB: a.db, Cipher: a.ring},
+		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -254,11 +268,15 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 1m", Task: asynq.NewTask(jobs.TypeHeartbeat, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(casefile.TypeAutoSign, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
+		{Spec: "@every 10m", Task: asynq.NewTask(appointment.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(screening.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(crisis.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1h", Task: asynq.NewTask(referral.TypeFeedbackReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(55 * time.Minute)}},
+		// The outbox wakes the rollup refresh after each change; this sweep catches any left.
+		{Spec: "@every 1m", Task: asynq.NewTask(rollup.TypeRefresh, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Second)}},
+		{Spec: "0 18 * * *", Task: asynq.NewTask(rollup.TypeRebuild, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 	}}
 	schedDone := make(chan struct{})
 	go func() {
@@ -292,6 +310,11 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	docs := &document.Service{DB: db, Cipher: ring, Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log}
+	mailer := &notify.Mailer{DB: db, PublicURL: cfg.PublicURL,
+		SMTP: notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}}
+	if cfg.SMTPAddr == "" {
+		log.Info("e-mail notifications are off (XINQIAO_SMTP_ADDR is empty)")
+	}
 	w := &jobs.Worker{Redis: redisOpt, Log: log,
 		Tasks: map[string]func(context.Context, []byte) error{
 			// Idempotent: a second run finds nothing left to sign.
@@ -307,6 +330,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				n, err := plans.RemindOverdue(ctx)
 				if n > 0 {
 					log.Info("support plan review tasks posted", "count", n)
+				}
+				return err
+			},
+			// Idempotent: one reminder per appointment and start time.
+			appointment.TypeReminder: func(ctx context.Context, _ []byte) error {
+				n, err := (&appointment.Service{DB: db}).RemindUpcoming(ctx, appointment.ReminderAhead)
+				if n > 0 {
+					log.Info("appointment reminders posted", "count", n)
 				}
 				return err
 			},
@@ -328,11 +359,31 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			},
 			// Idempotent: each crisis escalation step happens once per crisis.
 			crisis.TypeEscalate: func(ctx context.Context, _ []byte) error {
-				n, err := (&crisis.Service{DB: db, Cipher: ring}).EscalateOverdue(ctx, nil)
+				n, err := (&crisis.Service{DB: db, Cipher: ring}).EscalateOverdue(ctx, crisis.NotifySupervisors)
 				if n > 0 {
 					log.Info("crises escalated", "steps", n)
 				}
 				return err
+			},
+			// Idempotent: recomputes the dirty cells; a failed batch leaves its marks for the next run.
+			rollup.TypeRefresh: func(ctx context.Context, _ []byte) error {
+				_, err := (&rollup.Service{DB: db}).Refresh(ctx)
+				return err
+			},
+			// Idempotent: the nightly full rebuild yields the same tables as the refreshes.
+			rollup.TypeRebuild: func(ctx context.Context, _ []byte) error {
+				return (&rollup.Service{DB: db}).RebuildAll(ctx)
+			},
+			// Idempotent: a ready export is left alone; a retried run rewrites the same objects.
+			research.TypeExport: func(ctx context.Context, payload []byte) error {
+				var p struct {
+					District uuid.UUID `json:"district_id"`
+					Request  uuid.UUID `json:"request_id"`
+				}
+				if err := json.Unmarshal(payload, &p); err != nil {
+					return fmt.Errorf("research export payload: %w", asynq.SkipRetry)
+				}
+				return (&research.Service{DB: db, Objects: store}).Run(ctx, p.District, p.Request, func(pct int) { jobrun.Progress(ctx, pct) })
 			},
 			// Idempotent: one reminder per referral and feedback date.
 			referral.TypeFeedbackReminder: func(ctx context.Context, _ []byte) error {
@@ -342,6 +393,9 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				}
 				return err
 			},
+			// Idempotent: one delivery row per inbox item; a sent or skipped item is left
+			// alone, a failed send returns the error and asynq retries it.
+			inbox.TypeEmail: mailer.Handle,
 			// Idempotent: removes objects older than an hour that have no row.
 			document.TypeReconcile: func(ctx context.Context, _ []byte) error {
 				n, err := docs.RemoveOrphans(ctx, time.Now().Add(-document.OrphanAge))
@@ -351,7 +405,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				return err
 			},
 		},
-		Concurrency: cfg.WorkerConcurrency, Observer: reg}
+		Concurrency: cfg.WorkerConcurrency, Observer: reg, Recorder: &jobrun.Store{DB: db}}
 	// The worker's own small HTTP server: liveness and metrics.
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
@@ -383,7 +437,7 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 	defer a.db.Close()
 	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
-		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}}
+		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}, Library: true}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err

@@ -28,6 +28,10 @@ const Intake = lazy(() => import('./pages/Intake'));
 const ConcernCategories = lazy(() => import('./pages/ConcernCategories'));
 const EmergencyReviews = lazy(() => import('./pages/EmergencyReviews'));
 const Retention = lazy(() => import('./pages/Retention'));
+const Room = lazy(() => import('./pages/Room'));
+const Library = lazy(() => import('./pages/Library'));
+const TeachingCases = lazy(() => import('./pages/TeachingCases'));
+const PublicRequest = lazy(() => import('./pages/PublicRequest'));
 const Crises = lazy(() => import('./pages/Crises'));
 const Referrals = lazy(() => import('./pages/Referrals'));
 const Institutions = lazy(() => import('./pages/Institutions'));
@@ -36,9 +40,9 @@ const CrisisBoard = lazy(() => import('./pages/CrisisBoard'));
 const ReferralLink = lazy(() => import('./pages/ReferralLink'));
 
 // isPublicPath: pages without an account (a partner institution's referral link at
-// /r/<token>). A 401 there must never send the visitor to the login page.
+// /r/<token>, the school's public request page /request/<school>). A 401 there must never send the visitor to the login page.
 export function isPublicPath(pathname: string): boolean {
-  return pathname.startsWith('/r/') || pathname.startsWith('/s/');
+  return pathname.startsWith('/r/') || pathname.startsWith('/s/') || pathname.startsWith('/request/');
 }
 
 // Client errors (4xx) are answers, not glitches: never retry them.
@@ -58,7 +62,7 @@ function UnauthorizedBridge() {
     setUnauthorizedHandler(() => {
       if (isPublicPath(window.location.pathname)) return;
       signedOut(queryClient);
-      if (window.location.pathname !== '/login') navigate('/login', { replace: true });
+      if (window.location.pathname !== '/login' && !window.location.pathname.startsWith('/request/')) navigate('/login', { replace: true });
     });
     return () => setUnauthorizedHandler(() => {});
   }, [navigate]);
@@ -94,6 +98,9 @@ function Guarded() {
           <Route path="/intake" element={<Allowed k="intake"><Intake /></Allowed>} />
           <Route path="/concern-categories" element={<Allowed k="concernCategories"><ConcernCategories /></Allowed>} />
           <Route path="/retention" element={<Allowed k="retention"><Retention /></Allowed>} />
+          <Route path="/room" element={<Allowed k="room"><Room /></Allowed>} />
+          <Route path="/library" element={<Allowed k="library"><Library /></Allowed>} />
+          <Route path="/teaching-cases" element={<Allowed k="teachingCases"><TeachingCases /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
           <Route path="/crises" element={<Allowed k="crises"><Crises /></Allowed>} />
           <Route path="/referrals" element={<Allowed k="referrals"><Referrals /></Allowed>} />
@@ -124,17 +131,16 @@ export default function App() {
             <Routes>
               {/* A partner institution's referral link: no account, no session lookup, no app layout. */}
               <Route path="/r/:token" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><ReferralLink /></Suspense>} />
-              <Route
-                path="/*"
-                element={
-                  <SessionProvider>
-                    <Routes>
-                      <Route path="/login" element={<Login />} />
-                      <Route path="/*" element={<Guarded />} />
-                    </Routes>
-                  </SessionProvider>
-                }
-              />
+              {/* The school's public request page needs no account and no session. */}
+              <Route path="/request/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicRequest /></Suspense>} />
+              <Route path="/*" element={
+                <SessionProvider>
+                  <Routes>
+                    <Route path="/login" element={<Login />} />
+                    <Route path="/*" element={<Guarded />} />
+                  </Routes>
+                </SessionProvider>
+              } />
             </Routes>
           </BrowserRouter>
         </QueryClientProvider>

@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
-  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, TagsOutlined, TeamOutlined, UserOutlined,
+  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined,
   ThunderboltOutlined, SendOutlined, MedicineBoxOutlined, SettingOutlined, EyeOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
@@ -11,11 +11,13 @@ import { api } from './api/client';
 import { signedOut, useSession } from './session';
 import { menuFor, menuPaths, scopeLabel, type MenuKey } from './nav';
 import LanguageSwitch from './LanguageSwitch';
+import NotificationBell from './components/NotificationBell';
+import AccountDialog from './components/AccountDialog';
 
 const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
   staff: <IdcardOutlined />, students: <TeamOutlined />, caseFiles: <FolderOpenOutlined />, warningList: <AlertOutlined />,
-  audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />,
+  audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />, room: <CalendarOutlined />, library: <ReadOutlined />, teachingCases: <BookOutlined />,
   crises: <ThunderboltOutlined />, referrals: <SendOutlined />, institutions: <MedicineBoxOutlined />, crisisSettings: <SettingOutlined />, crisisBoard: <EyeOutlined />,
 };
 
@@ -26,6 +28,7 @@ export default function AppLayout({ children }: { children: ReactNode }) {
   const location = useLocation();
   const qc = useQueryClient();
   const [leaving, setLeaving] = useState(false);
+  const [account, setAccount] = useState(false);
   const keys = current ? menuFor(current.role) : (['home'] as MenuKey[]);
   const selected = keys.find((k) => menuPaths[k] === location.pathname) ?? 'home';
   const memberships = me?.memberships ?? [];
@@ -84,9 +87,12 @@ export default function AppLayout({ children }: { children: ReactNode }) {
                 </span>
               )
             )}
-            <Typography.Text strong data-testid="current-user">
-              <UserOutlined /> {me?.user.display_name}
-            </Typography.Text>
+            <NotificationBell />
+            <Button type="text" data-testid="current-user" aria-label={t('notifications.account')} onClick={() => setAccount(true)}>
+              <Typography.Text strong>
+                <UserOutlined /> {me?.user.display_name}
+              </Typography.Text>
+            </Button>
             <LanguageSwitch />
             <Button data-testid="logout" icon={<LogoutOutlined />} onClick={logout} loading={leaving}>
               {t('login.logout')}
@@ -94,6 +100,7 @@ export default function AppLayout({ children }: { children: ReactNode }) {
           </Space>
         </Layout.Header>
         <Layout.Content style={{ margin: 24 }}>{children}</Layout.Content>
+        <AccountDialog open={account} onClose={() => setAccount(false)} />
       </Layout>
     </Layout>
   );

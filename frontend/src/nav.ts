@@ -1,13 +1,13 @@
 import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
-export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention'
+export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases'
   | 'crises' | 'referrals' | 'institutions' | 'crisisSettings' | 'crisisBoard';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
-  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention',
+  concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room', library: '/library', teachingCases: '/teaching-cases',
   crises: '/crises', referrals: '/referrals', institutions: '/institutions', crisisSettings: '/crisis-settings', crisisBoard: '/crisis-board',
 };
 
@@ -15,15 +15,18 @@ export const menuPaths: Record<MenuKey, string> = {
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit'];
+      return ['home', 'inbox', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'audit'];
+      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'room', 'library', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'crises', 'referrals', 'students'];
+      return ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'crises', 'referrals', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
-      return ['home', 'crisisBoard', 'institutions', 'crisisSettings'];
+      return ['home', 'inbox', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases'];
     case 'homeroom_teacher':
-      return ['home', 'inbox', 'concerns', 'students'];
+      return ['home', 'inbox', 'concerns', 'students', 'library'];
+    case 'researcher':
+    case 'peer_liaison':
+      return ['home', 'inbox'];
     default:
       return ['home'];
   }
@@ -71,4 +74,12 @@ export function grantBody(userId: string, v: { role: Role; school_id?: string; h
 
 export function scopeLabel(m: Membership): string {
   return m.scope_type === 'district' ? m.district_name : (m.school_name ?? '');
+}
+
+// inboxBase is the API path of the selected membership's own inbox: the school inbox for
+// school roles, the district inbox for district roles.
+export function inboxBase(m: Membership | undefined): string | null {
+  if (!m) return null;
+  if (m.scope_type === 'district') return `/api/v1/districts/${m.district_id}/inbox`;
+  return m.school_id ? `/api/v1/schools/${m.school_id}/inbox` : null;
 }

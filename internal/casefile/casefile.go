@@ -287,6 +287,25 @@ func (s *Service) RecordSession(ctx context.Context, a scope.Actor, school, case
 	}
 	var out Session
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		var err error
+		out, err = s.recordSession(ctx, tx, a, school, caseFile, in)
+		return err
+	})
+	return out, err
+}
+
+// RecordSessionInTx adds a session to a case file inside the caller's transaction (an
+// appointment's check-in records its session together with the check-in).
+func (s *Service) RecordSessionInTx(ctx context.Context, tx pgx.Tx, a scope.Actor, school, caseFile uuid.UUID, in SessionInput) (Session, error) {
+	if err := in.validate(); err != nil {
+		return Session{}, err
+	}
+	return s.recordSession(ctx, tx, a, school, caseFile, in)
+}
+
+func (s *Service) recordSession(ctx context.Context, tx pgx.Tx, a scope.Actor, school, caseFile uuid.UUID, in SessionInput) (Session, error) {
+	var out Session
+	err := func() error {
 		c, err := s.get(ctx, tx, school, caseFile)
 		if err != nil {
 			return err
@@ -336,7 +355,7 @@ func (s *Service) RecordSession(ctx context.Context, a scope.Actor, school, case
 			return err
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "sessions.create", ObjectType: "session", ObjectID: id.String()})
-	})
+	}()
 	return out, err
 }
 

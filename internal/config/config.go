@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/mail"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +40,11 @@ type Config struct {
 	ShutdownTimeout    time.Duration // grace period for in-flight requests
 	TrustedProxies     []string      // proxies whose X-Forwarded-For is honoured
 	SecureCookies      bool          // set the Secure flag on cookies (behind TLS)
+	SMTPAddr           string        // host:port of the SMTP server; empty: no e-mail
+	SMTPFrom           string        // sender address of notification e-mails
+	SMTPUsername       string        // optional SMTP AUTH user
+	SMTPPassword       string        // secret: optional SMTP AUTH password
+	PublicURL          string        // the web UI's address, linked from e-mails
 }
 
 // Var documents one environment variable.
@@ -71,6 +79,11 @@ var Vars = []Var{
 	{"XINQIAO_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests on SIGTERM", false},
 	{"XINQIAO_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", false},
 	{"XINQIAO_SECURE_COOKIES", "false", "mark session cookies Secure (set true behind TLS)", false},
+	{"XINQIAO_SMTP_ADDR", "", "SMTP server host:port for notification e-mails; e-mail is off when empty", false},
+	{"XINQIAO_SMTP_FROM", "xinqiao@localhost", "sender address of notification e-mails", false},
+	{"XINQIAO_SMTP_USERNAME", "", "SMTP AUTH user (optional; PLAIN, only over TLS or to localhost)", false},
+	{"XINQIAO_SMTP_PASSWORD", "", "SMTP AUTH password", true},
+	{"XINQIAO_PUBLIC_URL", "http://127.0.0.1:8080", "address of the web UI as users reach it; e-mails link to it", false},
 }
 
 // Load reads the environment. lookup is os.LookupEnv in production code.
@@ -102,6 +115,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		OTLPEndpoint:       get("XINQIAO_OTLP_ENDPOINT"),
 		MasterKey:          get("XINQIAO_MASTER_KEY"),
 		MasterKeyPrevious:  get("XINQIAO_MASTER_KEY_PREVIOUS"),
+		SMTPAddr:           get("XINQIAO_SMTP_ADDR"),
+		SMTPFrom:           get("XINQIAO_SMTP_FROM"),
+		SMTPUsername:       get("XINQIAO_SMTP_USERNAME"),
+		SMTPPassword:       get("XINQIAO_SMTP_PASSWORD"),
+		PublicURL:          strings.TrimRight(get("XINQIAO_PUBLIC_URL"), "/"),
 		PDFFont:            get("XINQIAO_PDF_FONT"),
 	}
 	if c.Env != "development" && c.Env != "production" {
@@ -138,6 +156,17 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(s))
 		}
 	}
+	if c.SMTPAddr != "" {
+		if _, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("XINQIAO_SMTP_ADDR must be host:port"))
+		}
+	}
+	if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address != c.SMTPFrom {
+		errs = append(errs, fmt.Errorf("XINQIAO_SMTP_FROM must be a plain e-mail address"))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("XINQIAO_PUBLIC_URL must be an http(s) URL"))
+	}
 	if c.Env == "production" {
 		for _, v := range Vars {
 			if !v.Secret || v.Default == "" {
@@ -173,6 +202,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("document_max_bytes", c.DocumentMaxBytes),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("session_ttl", c.SessionTTL),
+		slog.String("smtp_addr", c.SMTPAddr),
+		slog.String("smtp_from", c.SMTPFrom),
+		slog.String("smtp_username", c.SMTPUsername),
+		slog.String("smtp_password", mask(c.SMTPPassword)),
+		slog.String("public_url", c.PublicURL),
 	)
 }
 

@@ -12,9 +12,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/library"
+	"github.com/xinqiao/xinqiao/internal/notify"
+	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
@@ -62,6 +67,11 @@ type Seeder struct {
 	// Screening, when set, opens a demo screening campaign with a few answered sheets
 	// (and so a critical-item alert in the counselor's queue).
 	Screening *screening.Service
+	// Referrals, when set, adds the demo partner institutions.
+	Referrals *referral.Service
+	// Library, when set, also seeds a few district library entries (make run; tests start
+	// from an empty library).
+	Library bool
 	// Prefix, when set, seeds a second district: its code is the prefix, its name is
 	// 示范区-<prefix>, school codes and usernames start with "<prefix>.". Tests use it.
 	Prefix string
@@ -204,13 +214,72 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 			}
 			return nil, false, fmt.Errorf("students of %s: %w", p.code, err)
 		}
+		room := &appointment.Service{DB: s.DB}
+		if _, err := room.SetOpeningHours(ctx, leader, school, OpeningHours()); err != nil {
+			return nil, false, fmt.Errorf("opening hours of %s: %w", p.code, err)
+		}
+	}
+	if s.Library {
+		lib := &library.Service{DB: s.DB}
+		for _, in := range DemoLibrary() {
+			if _, err := lib.Add(ctx, a, districtID, in); err != nil {
+				return nil, false, fmt.Errorf("library: %w", err)
+			}
+		}
+	}
+	if s.Referrals != nil {
+		for _, x := range DemoInstitutions {
+			name, kind, contact, services, direct := x.Name, x.Kind, x.Contact, x.Services, x.Direct
+			if _, err := s.Referrals.CreateInstitution(ctx, a, districtID, referral.InstitutionInput{Name: &name, Kind: &kind, Contact: &contact,
+				Services: &services, AcceptsDirect: &direct}); err != nil {
+				return nil, false, fmt.Errorf("institution %s: %w", name, err)
+			}
+		}
 	}
 	if s.Screening != nil {
 		if err := s.seedScreening(ctx, a, districtID); err != nil {
 			return nil, false, fmt.Errorf("screening: %w", err)
 		}
 	}
+	if err := s.seedNotifications(ctx, a, districtID); err != nil {
+		return nil, false, fmt.Errorf("notifications: %w", err)
+	}
 	return Logins(), true, nil
+}
+
+// seedNotifications turns e-mail reminders on for counselor.s1 and the district
+// supervisor (addresses <username>@xinqiao.example, delivered to the local Mailpit by
+// `make run`) and leaves each district user a hint in their district inbox.
+func (s *Seeder) seedNotifications(ctx context.Context, admin scope.Actor, district uuid.UUID) error {
+	ids := map[string]uuid.UUID{}
+	err := s.DB.InTx(ctx, admin, func(tx pgx.Tx) error {
+		for _, u := range []string{"district.admin", "district.supervisor", "researcher", "counselor.s1"} {
+			var id uuid.UUID
+			if err := tx.QueryRow(ctx, `SELECT id FROM users WHERE district_id = $1 AND username = $2`, district, s.name(u)).Scan(&id); err != nil {
+				return err
+			}
+			ids[u] = id
+		}
+		for _, u := range []string{"district.admin", "district.supervisor", "researcher"} {
+			if _, err := inbox.PostDistrict(ctx, tx, inbox.DistrictNotice{District: district, User: ids[u], Kind: "email_reminders_available",
+				DedupeKey: "demo:email_reminders_available"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	on := true
+	for _, u := range []string{"district.supervisor", "counselor.s1"} {
+		email := s.name(u) + "@xinqiao.example"
+		self := scope.Actor{UserID: ids[u], Username: s.name(u), DistrictID: district, Kind: scope.User}
+		if _, err := (&notify.Service{DB: s.DB}).Save(ctx, self, notify.SettingsInput{Email: &email, EmailEnabled: &on}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // seedScreening opens an autumn PHQ-9 + GAD-7 campaign for the junior grades of the
@@ -279,6 +348,39 @@ func (s *Seeder) seedScreening(ctx context.Context, admin scope.Actor, district 
 		}
 	}
 	return nil
+}
+
+// DemoInstitutions are the partner institutions of the demo district.
+var DemoInstitutions = []struct {
+	Name, Kind, Contact string
+	Services            []string
+	Direct              bool
+}{
+	{"市精神卫生中心", "hospital", "儿少心理门诊 0571-00000001（工作日 8:00-17:00）", []string{"儿童青少年心理门诊", "危机干预", "住院治疗"}, true},
+	{"区人民医院心理科", "clinic", "门诊楼三楼 0571-00000002", []string{"心理咨询", "心理测评"}, true},
+	{"全国心理援助热线", "hotline", "12356（24 小时）", []string{"电话心理援助"}, false},
+}
+
+// DemoLibrary is the demo district's resource library.
+func DemoLibrary() []library.ItemInput {
+	return []library.ItemInput{
+		{Kind: "book", Title: "青少年情绪管理手册", Author: "示范区心理辅导中心", Publisher: "示范出版社", Topics: []string{"情绪", "压力"}, Audiences: []string{"student", "teacher"},
+			Summary: "用简单的练习认识和调节情绪，适合初中和高中学生自读。"},
+		{Kind: "book", Title: "家长如何陪伴青春期孩子", Author: "示范区心理辅导中心", Topics: []string{"亲子沟通", "青春期"}, Audiences: []string{"guardian"},
+			Summary: "面向家长的亲子沟通指南。"},
+		{Kind: "link", Title: "考前焦虑放松练习（音频）", URL: "https://example.org/relax", Topics: []string{"考试焦虑", "放松"}, Audiences: []string{"student"},
+			Summary: "十分钟呼吸放松练习。"},
+		{Kind: "link", Title: "班主任识别学生心理危机的信号", URL: "https://example.org/signals", Topics: []string{"危机识别"}, Audiences: []string{"teacher", "counselor"}},
+	}
+}
+
+// OpeningHours are the demo counseling rooms' hours: school days 08:00–12:00 and 13:30–17:30.
+func OpeningHours() []appointment.Window {
+	var out []appointment.Window
+	for d := 1; d <= 5; d++ {
+		out = append(out, appointment.Window{Weekday: d, Start: "08:00", End: "12:00"}, appointment.Window{Weekday: d, Start: "13:30", End: "17:30"})
+	}
+	return out
 }
 
 // DistrictID returns the id of the seeded district (for tests and tools).

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/xinqiao/xinqiao/internal/crisis"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/referral"
 )
 
@@ -215,4 +216,11 @@ func (s *Server) answerReferralLink(cl *call) error {
 		res, err := s.Referrals.AnswerLink(cl, cl.Param("token"), in)
 		return respond(cl, http.StatusOK, res, err)
 	})
+}
+
+// Background job runs (admins).
+
+func (s *Server) listJobRuns(cl *call) error {
+	res, err := s.Jobs.List(cl, cl.Actor, cl.District)
+	return respond(cl, http.StatusOK, itemsResponse[jobrun.Run]{Items: res}, err)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinqiao/xinqiao/internal/access"
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
@@ -35,14 +36,20 @@ import (
 	"github.com/xinqiao/xinqiao/internal/httpapi"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/keyring"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/referral"
+	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
+	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/testdb"
 )
@@ -65,9 +72,13 @@ type world struct {
 	screening *screening.Service
 	crises    *crisis.Service
 	referrals *referral.Service
+	research  *research.Service
 	clock     *testClock
 	// codeLimits throttles the student page (nil: the default).
 	codeLimits *httpapi.CodeLimiter
+	room       *appointment.Service
+	tcases     *teachingcase.Service
+	lib        *library.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -182,14 +193,19 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	w.clock = &testClock{}
 	w.screening = &screening.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Now: w.clock.Now}
 	disclosures := &disclosure.Service{DB: db.App, Cipher: ring}
+	w.research = &research.Service{DB: db.App, Objects: w.store, Now: w.clock.Now}
 	w.crises = &crisis.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Disclosures: disclosures, Now: w.clock.Now}
 	w.referrals = &referral.Service{DB: db.App, Cipher: ring, Disclosures: disclosures, Crises: w.crises, Now: w.clock.Now,
 		FontPath: "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}
-	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App},
+	w.room = &appointment.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}
+	w.tcases = &teachingcase.Service{DB: db.App, Cipher: ring}
+	w.lib = &library.Service{DB: db.App, Files: &library.Files{Store: w.store, MaxBytes: testDocumentCap, Log: log}}
+	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App}, Notifications: &notify.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
 		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
-		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals,
+		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals, Jobs: &jobrun.Store{DB: db.App}, Research: w.research, Rollups: &rollup.Service{DB: db.App},
+		Appointments: w.room, Library: w.lib, TeachingCases: w.tcases,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
@@ -453,4 +469,59 @@ func (w *world) newPlan(code string, caseFile uuid.UUID) uuid.UUID {
 		w.t.Fatal(err)
 	}
 	return p.ID
+}
+
+// closedCaseFile returns the school's closed case file, or opens, as the school's counselor, a case file for a student without one,
+// records a session about a named student, a guardian's phone and a date, and closes it.
+func (w *world) closedCaseFile(code string) uuid.UUID {
+	w.t.Helper()
+	ctx := context.Background()
+	a := w.counselorActor(w.t, code)
+	var closed uuid.UUID
+	w.ownerQuery(func(tx pgx.Tx) {
+		tx.QueryRow(ctx, `SELECT id FROM case_files WHERE school_id = $1 AND status = 'closed' LIMIT 1`, w.schools[code]).Scan(&closed)
+	})
+	if closed != uuid.Nil {
+		return closed
+	}
+	student := w.id(`SELECT id FROM students s WHERE school_id = $1
+		AND NOT EXISTS (SELECT 1 FROM case_files c WHERE c.school_id = s.school_id AND c.student_id = s.id) ORDER BY student_number LIMIT 1`, w.schools[code])
+	c, err := w.cases.Open(ctx, a, w.schools[code], student)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.cases.RecordSession(ctx, a, w.schools[code], c.ID, casefile.SessionInput{
+		OccurredAt: time.Now().Add(-48 * time.Hour), Channel: "walk_in", Participants: []string{"student"}, InitiatedBy: "self",
+		Categories: []string{"emotion"}, DurationMinutes: 40, Summary: "学业压力大，睡眠不好，愿意每周来谈"}); err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.cases.SetStatus(ctx, a, w.schools[code], c.ID, "closed", "目标达成"); err != nil {
+		w.t.Fatal(err)
+	}
+	return c.ID
+}
+
+// teachingDraft drafts, as counselor.s1, a teaching case from a new closed case file,
+// every field reviewed when reviewed is set; in other schools an id nobody can reach.
+func (w *world) teachingDraft(t target, reviewed bool) uuid.UUID {
+	w.t.Helper()
+	if t.code != "s1" {
+		return uuid.New()
+	}
+	ctx := context.Background()
+	a := w.counselorActor(w.t, t.code)
+	d, err := w.tcases.Draft(ctx, a, t.school, w.closedCaseFile(t.code))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if reviewed {
+		marks := map[string]bool{}
+		for _, f := range teachingcase.Fields {
+			marks[f] = true
+		}
+		if _, err := w.tcases.Review(ctx, a, t.school, d.ID, teachingcase.ReviewInput{Reviewed: marks}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return d.ID
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -11,8 +12,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/crisis"
+	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/identity"
+	"github.com/xinqiao/xinqiao/internal/library"
 )
 
 // Outcomes of a matrix cell.
@@ -59,8 +63,11 @@ var (
 // matrix declares the expected outcome of every route for every role and target. A
 // route registered in the router but missing here fails the test.
 var matrix = map[string]map[string]cell{
-	"GET /api/v1/me":           by(all, all, all, all, all, all, all),
-	"POST /api/v1/auth/logout": by(all, all, all, all, all, all, all),
+	"GET /api/v1/me": by(all, all, all, all, all, all, all),
+	// Each user's own notification settings.
+	"GET /api/v1/me/notification-settings": by(all, all, all, all, all, all, all),
+	"PUT /api/v1/me/notification-settings": by(all, all, all, all, all, all, all),
+	"POST /api/v1/auth/logout":             by(all, all, all, all, all, all, all),
 
 	"GET /api/v1/districts/:districtId/schools":                      by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/schools":                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
@@ -141,6 +148,13 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/inbox":               by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
 	"POST /api/v1/schools/:schoolId/inbox/:itemId/read": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
 	"POST /api/v1/schools/:schoolId/inbox/:itemId/done": by(dsDen, dsDen, dsDen, sNF, sOK, sNF, sNF),
+	"GET /api/v1/schools/:schoolId/inbox/summary":       by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sOK),
+	// The district inbox: every district role has its own. The item of the test is
+	// district.supervisor's: anybody else's attempt finds nothing.
+	"GET /api/v1/districts/:districtId/inbox":               by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/inbox/summary":       by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/inbox/:itemId/read": by(dNF, dOK, dNF, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/inbox/:itemId/done": by(dNF, dOK, dNF, dNF, dNF, dNF, dNF),
 
 	// Concerns: homeroom teachers raise them and follow their status; counselors work
 	// the intake queue.
@@ -195,26 +209,78 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/screening-alerts":                          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/screening-alerts/:alertId/acknowledge":    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 
-	"GET /api/v1/districts/:districtId/crisis-settings":               by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
-	"PUT /api/v1/districts/:districtId/crisis-settings":               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/districts/:districtId/crisis-board":                  by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/districts/:districtId/crisis-board/:crisisId":        by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/crisis-board/:crisisId/notes": by(dDen, dOK, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/districts/:districtId/institutions":                  by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/institutions":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"PATCH /api/v1/districts/:districtId/institutions/:institutionId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"GET /api/v1/schools/:schoolId/institutions":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/crises":                            by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/crises":                           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/crises/:crisisId":                  by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/crises/:crisisId/steps":           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/referrals":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/referrals":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/referrals/:referralId":             by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/referrals/:referralId/letter.pdf":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/referrals/:referralId/status":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
-	"POST /api/v1/schools/:schoolId/referrals/:referralId/link":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/crisis-settings":                          by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/crisis-settings":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/crisis-board":                             by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/crisis-board/:crisisId":                   by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/crisis-board/:crisisId/notes":            by(dDen, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/institutions":                             by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/institutions":                            by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"PATCH /api/v1/districts/:districtId/institutions/:institutionId":            by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/institutions":                                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/crises":                                       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/crises":                                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/crises/:crisisId":                             by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/crises/:crisisId/steps":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals":                                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals":                                   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals/:referralId":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/referrals/:referralId/letter.pdf":             by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals/:referralId/status":                by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan":            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/referrals/:referralId/link":                  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/jobs":                                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollup-measures":                          by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups":                                  by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups.csv":                              by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollups.xlsx":                             by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/rollup-settings":                          by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/rollup-settings":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/research/codebook":                        by(dOK, dDen, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/research/requests":                        by(dOK, dDen, dOK, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/research/requests":                       by(dDen, dDen, dOK, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/research/requests/:requestId":             by(dOK, dDen, dOK, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/research/requests/:requestId/decision":   by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/research/requests/:requestId/files/:name": by(dNF, dDen, dOK, dNF, dNF, dNF, dNF),
+	// The counseling room: opening hours and closures are set by leaders and counselors and
+	// read by homeroom teachers too; slots and appointments belong to counselors alone.
+	"GET /api/v1/schools/:schoolId/room/schedule":                         by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"PUT /api/v1/schools/:schoolId/room/opening-hours":                    by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/room/slots":                            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/room/closures":                        by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"DELETE /api/v1/schools/:schoolId/room/closures/:closureId":           by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/appointments":                          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/appointments/stats":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/accept":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/decline":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/move":     by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/cancel":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/no-show":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/appointments/:appointmentId/check-in": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	// The resource library: district administrators curate the district's materials; the
+	// school roles that read search it; counselors add, hold copies and lend.
+	"GET /api/v1/districts/:districtId/library":                   by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/library":                  by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/library":                       by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"POST /api/v1/schools/:schoolId/library":                      by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library/:bookId/copies":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/districts/:districtId/library/documents":        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/schools/:schoolId/library/documents":            by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/library/:entryId/content":  by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/library/:entryId/content":      by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
+	"GET /api/v1/schools/:schoolId/library-loans":                 by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library-loans":                by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/library-loans/:loanId/return": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	// Teaching cases: drafts are their author's (counselor.s1 in the test); the bank is read by
+	// the district's counselors, administrators and supervisors.
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/teaching-case":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/teaching-case-drafts":                   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":          by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/teaching-case-drafts/:draftId/publish": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"DELETE /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/teaching-cases":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/teaching-cases":                     by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -224,6 +290,8 @@ var uploadForms = map[string]struct {
 	fields   []string
 }{
 	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents": {"来信扫描.png", []string{"kind", "letter", "title", "来信扫描"}},
+	"POST /api/v1/districts/:districtId/library/documents":            {"情绪卡片.png", []string{"title", "情绪卡片", "audiences", "student,teacher", "topics", "情绪"}},
+	"POST /api/v1/schools/:schoolId/library/documents":                {"情绪卡片.png", []string{"title", "情绪卡片", "audiences", "student", "topics", "情绪"}},
 }
 
 // Public routes: no token, same answer for everybody.
@@ -237,6 +305,9 @@ var publicRoutes = map[string]int{
 	"POST /api/v1/s/:code":     404,
 	"GET /api/v1/r/:token":     404, // an unknown link
 	"POST /api/v1/r/:token":    404,
+	// The school's public request page: the answer never depends on other bookings.
+	"GET /api/v1/public/schools/:schoolId/room":                  200,
+	"POST /api/v1/public/schools/:schoolId/appointment-requests": 202,
 }
 
 // target is one tenant a request is aimed at, with ids of rows inside it.
@@ -306,9 +377,42 @@ func (w *world) victim(kind string, t target) uuid.UUID {
 		case "inbox_item": // addressed to counselor.s1
 			_, err = tx.Exec(ctx, `INSERT INTO inbox_items (school_id, id, user_id, kind)
 				SELECT $1, $2, id, 'concern_raised' FROM users WHERE username = 'counselor.s1' AND district_id = $3`, t.school, id, w.district)
+		case "district_inbox_item": // addressed to district.supervisor
+			_, err = tx.Exec(ctx, `INSERT INTO district_inbox_items (district_id, id, user_id, kind)
+				SELECT $1, $2, id, 'crisis_escalated' FROM users WHERE username = 'district.supervisor' AND district_id = $3`, t.district, id, w.district)
 		case "consent": // a student's referral consent in the target's case file
 			_, err = tx.Exec(ctx, `INSERT INTO consents (school_id, id, case_file_id, given_by, scope, valid_from, recorded_by)
 				SELECT $1, $2, $3, 'student', 'referral', current_date, opened_by FROM case_files WHERE school_id = $1 AND id = $3`, t.school, id, t.caseFile)
+		case "closure": // long past, so it closes nothing a test books
+			_, err = tx.Exec(ctx, `INSERT INTO room_closures (school_id, id, starts_on, ends_on, label, created_by)
+				SELECT $1, $2, '2020-01-01', '2020-01-02', '元旦', user_id FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`, t.school, id)
+		case "appointment_request":
+			starts := freeSlot()
+			_, err = tx.Exec(ctx, `INSERT INTO appointments (school_id, id, client_kind, starts_at, ends_at, status, source)
+				VALUES ($1, $2, 'guardian', $3, $4, 'requested', 'public_request')`, t.school, id, starts, starts.Add(15*time.Minute))
+		case "appointment_booked", "appointment_past":
+			starts := freeSlot()
+			if kind == "appointment_past" {
+				starts = time.Now().Add(-time.Hour - time.Duration(n)*20*time.Minute).Truncate(time.Minute)
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO appointments (school_id, id, counselor_id, client_kind, student_id, starts_at, ends_at, status, source, created_by)
+				SELECT $1, $2, user_id, 'student', $3, $4, $5, 'booked', 'counselor', user_id FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`,
+				t.school, id, t.student, starts, starts.Add(15*time.Minute))
+		case "library_book", "library_copy", "library_loan": // a book of the target's district, a copy of it in the target school, a loan of that copy
+			_, err = tx.Exec(ctx, `INSERT INTO library_items (district_id, id, kind, title, audiences, created_by)
+				SELECT $1, $2, 'book', '青少年心理健康读本', '{student}', user_id FROM memberships WHERE school_id = $3 AND role = 'counselor' LIMIT 1`, t.district, id, t.school)
+			if err == nil && kind != "library_book" {
+				book := id
+				id = uuid.New()
+				_, err = tx.Exec(ctx, `INSERT INTO library_copies (school_id, id, district_id, item_id, label, added_by)
+					SELECT $1, $2, $3, $4, $5, user_id FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`, t.school, id, t.district, book, fmt.Sprintf("V-%d", n))
+				if err == nil && kind == "library_loan" {
+					copyID := id
+					id = uuid.New()
+					_, err = tx.Exec(ctx, `INSERT INTO library_loans (school_id, id, copy_id, student_id, lent_by, due_on)
+						SELECT $1, $2, $3, $4, user_id, current_date + 14 FROM memberships WHERE school_id = $1 AND role = 'counselor' LIMIT 1`, t.school, id, copyID, t.student)
+				}
+			}
 		case "user":
 			_, err = tx.Exec(ctx, `INSERT INTO users (id, district_id, username, display_name, password_hash) VALUES ($1, $2, $3, 'v', 'x')`,
 				id, t.district, fmt.Sprintf("grantee.%d", n))
@@ -344,12 +448,20 @@ func (w *world) concern(t target) uuid.UUID {
 // request builds the path and body of route aimed at t.
 func (w *world) request(route string, t target) (method, path string, body any, upload []byte) {
 	method, pattern, _ := strings.Cut(route, " ")
+	if strings.Contains(pattern, "/rollups") {
+		defer func() {
+			path += "?measure=sessions_channel&period_kind=month&from=" + time.Now().AddDate(0, -2, 0).Format(time.DateOnly) + "&to=" + time.Now().Format(time.DateOnly)
+		}()
+	}
 	n := serial.Add(1)
 	path = pattern
 	replace := func(param string, id uuid.UUID) { path = strings.ReplaceAll(path, ":"+param, id.String()) }
 	replace("districtId", t.district)
 	replace("schoolId", t.school)
 	replace("studentId", t.student)
+	if strings.HasSuffix(path, "/teaching-case") && t.code == "s1" {
+		replace("caseFileId", w.closedCaseFile(t.code))
+	}
 	replace("caseFileId", t.caseFile)
 	if strings.Contains(path, ":sessionId") {
 		replace("sessionId", w.newSession(t.code, t.caseFile, strings.HasSuffix(path, "/addenda")))
@@ -389,6 +501,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 			replace("crisisId", w.newCrisis(t, false))
 		}
 	}
+	if strings.Contains(path, ":requestId") {
+		replace("requestId", w.researchRequest(t, strings.HasSuffix(pattern, "/files/:name")))
+		path = strings.ReplaceAll(path, ":name", "manifest.json")
+	}
 	if strings.Contains(path, ":institutionId") {
 		replace("institutionId", w.newInstitution(t, fmt.Sprintf("机构%d", n)))
 	}
@@ -397,6 +513,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	}
 	if strings.Contains(path, ":alertId") {
 		replace("alertId", w.newAlert(t))
+	}
+	if strings.Contains(path, ":itemId") && strings.HasPrefix(pattern, "/api/v1/districts/") {
+		replace("itemId", w.victim("district_inbox_item", t))
 	}
 	if strings.Contains(path, ":itemId") {
 		replace("itemId", w.victim("inbox_item", t))
@@ -412,6 +531,35 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	}
 	if strings.Contains(path, ":grantId") {
 		replace("grantId", w.leaderGrant(t))
+	}
+	if strings.Contains(path, ":entryId") {
+		replace("entryId", w.libraryDocument(t))
+	}
+	if strings.Contains(path, ":bookId") {
+		replace("bookId", w.victim("library_book", t))
+	}
+	if strings.Contains(path, ":loanId") {
+		replace("loanId", w.victim("library_loan", t))
+	}
+	if strings.Contains(path, ":draftId") {
+		replace("draftId", w.teachingDraft(t, strings.HasSuffix(path, "/publish")))
+	}
+	if strings.Contains(path, ":closureId") {
+		replace("closureId", w.victim("closure", t))
+	}
+	if strings.Contains(path, ":appointmentId") {
+		kind := "appointment_booked"
+		switch {
+		case strings.HasSuffix(path, "/accept"), strings.HasSuffix(path, "/decline"):
+			kind = "appointment_request"
+		case strings.HasSuffix(path, "/no-show"):
+			kind = "appointment_past"
+		}
+		replace("appointmentId", w.victim(kind, t))
+	}
+	if method == "GET" && (strings.HasSuffix(path, "/appointments") || strings.HasSuffix(path, "/appointments/stats")) {
+		from := time.Now().Add(-24 * time.Hour)
+		path += "?from=" + from.UTC().Format(time.RFC3339) + "&to=" + from.Add(14*24*time.Hour).UTC().Format(time.RFC3339)
 	}
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))
@@ -438,7 +586,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"status": "enrolled"}
 	case "POST /api/v1/schools/:schoolId/students/import":
 		upload = []byte(fmt.Sprintf("学号,姓名,性别,出生日期,年级,班级\nIM%d,导入生,女,2012-03-04,%s,%s\n", n, t.gradeName, t.homeroomName))
-	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents":
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents", "POST /api/v1/districts/:districtId/library/documents",
+		"POST /api/v1/schools/:schoolId/library/documents":
 		upload = pngFixture(true)
 	case "POST /api/v1/schools/:schoolId/case-files":
 		var free uuid.UUID
@@ -463,6 +612,8 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 			"reason": "交接测试"}
 	case "PUT /api/v1/schools/:schoolId/settings":
 		body = map[string]any{"caseload_only": false}
+	case "PUT /api/v1/me/notification-settings":
+		body = map[string]any{"email": fmt.Sprintf("mx%d@example.test", n), "email_enabled": true}
 	case "PUT /api/v1/districts/:districtId/retention":
 		body = map[string]any{"retention_years": 10}
 	case "POST /api/v1/schools/:schoolId/concerns":
@@ -496,6 +647,28 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"reason": "学生失联，需要立即了解风险情况", "password": "xinqiao-demo"}
 	case "POST /api/v1/districts/:districtId/emergency-reviews/:grantId":
 		body = map[string]any{"verdict": "justified", "comment": "情况紧急，理由充分"}
+	case "PUT /api/v1/schools/:schoolId/room/opening-hours":
+		body = map[string]any{"opening_hours": demo.OpeningHours()}
+	case "PUT /api/v1/schools/:schoolId/room/slots":
+		body = map[string]any{"slots": demo.OpeningHours()}
+	case "POST /api/v1/schools/:schoolId/room/closures":
+		body = map[string]any{"starts_on": "2020-02-01", "ends_on": "2020-02-07", "label": "寒假"}
+	case "POST /api/v1/schools/:schoolId/appointments":
+		body = map[string]any{"client_kind": "student", "student_id": t.student, "starts_at": freeSlot(), "duration_minutes": 15}
+	case "POST /api/v1/schools/:schoolId/appointments/:appointmentId/move":
+		body = map[string]any{"starts_at": freeSlot()}
+	case "POST /api/v1/schools/:schoolId/appointments/:appointmentId/cancel":
+		body = map[string]any{"reason": "client_cancelled"}
+	case "POST /api/v1/public/schools/:schoolId/appointment-requests":
+		body = map[string]any{"requester_kind": "guardian", "contact": "13800000000", "starts_at": freeSlot()}
+	case "POST /api/v1/districts/:districtId/library", "POST /api/v1/schools/:schoolId/library":
+		body = map[string]any{"kind": "link", "title": fmt.Sprintf("情绪调节小贴士%d", n), "url": "https://example.org/tips", "topics": []string{"情绪"}, "audiences": []string{"student"}}
+	case "POST /api/v1/schools/:schoolId/library/:bookId/copies":
+		body = map[string]any{"label": fmt.Sprintf("XL-%d", n)}
+	case "POST /api/v1/schools/:schoolId/library-loans":
+		body = map[string]any{"copy_id": w.victim("library_copy", t), "student_id": t.student, "due_on": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)}
+	case "PUT /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":
+		body = map[string]any{"fields": map[string]any{"reflection": "及早建立信任很关键"}, "reviewed": map[string]any{"reflection": true}}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	case "POST /api/v1/districts/:districtId/instruments", "POST /api/v1/districts/:districtId/instruments/validate":
@@ -529,6 +702,13 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"outcome": "monitoring"}
 	case "POST /api/v1/s/:code":
 		body = map[string]any{"answers": map[string]any{}}
+	case "PUT /api/v1/districts/:districtId/rollup-settings":
+		body = map[string]any{"threshold": 5}
+	case "POST /api/v1/districts/:districtId/research/requests":
+		body = map[string]any{"purpose": "青少年抑郁筛查的年度趋势", "years": []int{time.Now().Year()}, "fields": []string{"grade", "gender", "phq9_band"},
+			"ethics_ref": "IRB-2026-017"}
+	case "POST /api/v1/districts/:districtId/research/requests/:requestId/decision":
+		body = map[string]any{"approve": false, "reason": "字段过多"}
 	case "POST /api/v1/r/:token":
 		body = map[string]any{"received": true}
 	case "PUT /api/v1/districts/:districtId/crisis-settings":
@@ -781,3 +961,35 @@ func truncateBody(b []byte) string {
 }
 
 var _ = identity.HashToken
+
+var slotSerial atomic.Int64
+
+// freeSlot returns a time nobody has booked yet: a 15-minute step of a school day's
+// morning opening hours (08:00–12:00 China time), from tomorrow on.
+func freeSlot() time.Time {
+	k := int(slotSerial.Add(1)) - 1
+	day := time.Now().In(appointment.China).AddDate(0, 0, 1)
+	day = time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, appointment.China)
+	for skip := k / 16; ; day = day.AddDate(0, 0, 1) {
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		if skip == 0 {
+			break
+		}
+		skip--
+	}
+	return day.Add(time.Duration(k%16) * 15 * time.Minute)
+}
+
+// libraryDocument uploads, as the school's counselor, a document to the library of the
+// target's district and returns its entry.
+func (w *world) libraryDocument(t target) uuid.UUID {
+	w.t.Helper()
+	it, err := w.lib.AddDocument(context.Background(), w.counselorActor(w.t, t.code), t.district,
+		library.DocumentInput{ItemInput: library.ItemInput{Title: "放松训练图解", Audiences: []string{"student"}}, Filename: "relax.png"}, bytes.NewReader(pngFixture(false)))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return it.ID
+}

@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/concern"
@@ -34,13 +35,19 @@ import (
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/inbox"
+	"github.com/xinqiao/xinqiao/internal/jobrun"
+	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/metrics"
+	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/referral"
+	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
 	"github.com/xinqiao/xinqiao/internal/supportplan"
+	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
@@ -68,9 +75,17 @@ type Server struct {
 	Screening    *screening.Service
 	Crises       *crisis.Service
 	Referrals    *referral.Service
+	Jobs         *jobrun.Store
+	Research     *research.Service
+	Rollups      *rollup.Service
+	// Notifications holds each user's own e-mail settings.
+	Notifications *notify.Service
 	// CodeLimits throttles the public student page; nil uses DefaultCodeLimiter.
 	CodeLimits     *CodeLimiter
 	codeLimiter    *CodeLimiter
+	Appointments   *appointment.Service
+	Library        *library.Service
+	TeachingCases  *teachingcase.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -110,10 +125,13 @@ type call struct {
 }
 
 func (s *Server) routes() []route {
+	ap := s.appointmentRoutes()
 	return []route{
 		{"POST", "/api/v1/auth/login", public, "", "", s.login},
 		{"POST", "/api/v1/auth/logout", userOnly, "", "", s.logout},
 		{"GET", "/api/v1/me", userOnly, "", "", s.me},
+		{"GET", "/api/v1/me/notification-settings", userOnly, "", "", s.getNotificationSettings},
+		{"PUT", "/api/v1/me/notification-settings", userOnly, "", "", s.saveNotificationSettings},
 
 		{"GET", "/api/v1/districts/:districtId/schools", district, "schools", "read", s.listSchools},
 		{"POST", "/api/v1/districts/:districtId/schools", district, "schools", "write", s.createSchool},
@@ -184,6 +202,11 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/inbox", school, "inbox", "read", s.listInbox},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/read", school, "inbox", "write", s.markInboxRead},
 		{"POST", "/api/v1/schools/:schoolId/inbox/:itemId/done", school, "inbox", "write", s.completeInboxItem},
+		{"GET", "/api/v1/schools/:schoolId/inbox/summary", school, "inbox", "read", s.inboxSummary},
+		{"GET", "/api/v1/districts/:districtId/inbox", district, "inbox", "read", s.listDistrictInbox},
+		{"GET", "/api/v1/districts/:districtId/inbox/summary", district, "inbox", "read", s.districtInboxSummary},
+		{"POST", "/api/v1/districts/:districtId/inbox/:itemId/read", district, "inbox", "write", s.markDistrictInboxRead},
+		{"POST", "/api/v1/districts/:districtId/inbox/:itemId/done", district, "inbox", "write", s.completeDistrictInboxItem},
 
 		{"GET", "/api/v1/schools/:schoolId/concerns", school, "concerns", "read", s.myConcerns},
 		{"POST", "/api/v1/schools/:schoolId/concerns", school, "concerns", "write", s.raiseConcern},
@@ -197,6 +220,48 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/emergency-access", school, "emergency_access", "read", s.myEmergencyGrants},
 		{"GET", "/api/v1/schools/:schoolId/emergency-access/:grantId/case-file", school, "emergency_access", "read", s.readUnderEmergencyAccess},
 		{"POST", "/api/v1/schools/:schoolId/emergency-access/:grantId/end", school, "emergency_access", "write", s.endEmergencyAccess},
+		// The counseling room: opening hours and closures (leaders and counselors set them;
+		// teachers read them), each counselor's own slots, the appointments (counselors
+		// only), and the school's public request page (no account).
+		{"GET", "/api/v1/schools/:schoolId/room/schedule", school, "room_schedule", "read", s.roomSchedule},
+		{"PUT", "/api/v1/schools/:schoolId/room/opening-hours", school, "room_schedule", "write", s.setOpeningHours},
+		{"PUT", "/api/v1/schools/:schoolId/room/slots", school, "appointments", "write", s.setMySlots},
+		{"POST", "/api/v1/schools/:schoolId/room/closures", school, "room_schedule", "write", s.addClosure},
+		{"DELETE", "/api/v1/schools/:schoolId/room/closures/:closureId", school, "room_schedule", "write", s.deleteClosure},
+		{"GET", "/api/v1/schools/:schoolId/appointments", school, "appointments", "read", s.listAppointments},
+		{"POST", "/api/v1/schools/:schoolId/appointments", school, "appointments", "write", s.bookAppointment},
+		{"GET", "/api/v1/schools/:schoolId/appointments/stats", school, "appointments", "read", s.appointmentStats},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/accept", school, "appointments", "write", ap["accept"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/decline", school, "appointments", "write", ap["decline"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/move", school, "appointments", "write", ap["move"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/cancel", school, "appointments", "write", ap["cancel"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/no-show", school, "appointments", "write", ap["no-show"]},
+		{"POST", "/api/v1/schools/:schoolId/appointments/:appointmentId/check-in", school, "appointments", "write", ap["check-in"]},
+		// The resource library: the district's materials, searched by every school role that
+		// reads; counselors add their school's entries, copies and loans (borrowers: counselors only).
+		{"GET", "/api/v1/districts/:districtId/library", district, "library", "read", s.searchLibrary},
+		{"POST", "/api/v1/districts/:districtId/library", district, "library", "write", s.addLibraryItem},
+		{"GET", "/api/v1/schools/:schoolId/library", school, "library", "read", s.searchLibrary},
+		{"POST", "/api/v1/schools/:schoolId/library", school, "library", "write", s.addLibraryItem},
+		{"POST", "/api/v1/schools/:schoolId/library/:bookId/copies", school, "library", "write", s.addLibraryCopy},
+		{"POST", "/api/v1/districts/:districtId/library/documents", district, "library", "write", s.uploadLibraryDocument},
+		{"POST", "/api/v1/schools/:schoolId/library/documents", school, "library", "write", s.uploadLibraryDocument},
+		{"GET", "/api/v1/districts/:districtId/library/:entryId/content", district, "library", "read", s.downloadLibraryDocument},
+		{"GET", "/api/v1/schools/:schoolId/library/:entryId/content", school, "library", "read", s.downloadLibraryDocument},
+		{"GET", "/api/v1/schools/:schoolId/library-loans", school, "library_loans", "read", s.listLibraryLoans},
+		{"POST", "/api/v1/schools/:schoolId/library-loans", school, "library_loans", "write", s.lendLibraryCopy},
+		{"POST", "/api/v1/schools/:schoolId/library-loans/:loanId/return", school, "library_loans", "write", s.returnLibraryCopy},
+		// Teaching cases: a counselor drafts one from a closed case file, reviews and publishes
+		// it; the district's bank is read by counselors, district administrators and supervisors.
+		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/teaching-case", school, "teaching_cases", "write", s.draftTeachingCase},
+		{"GET", "/api/v1/schools/:schoolId/teaching-case-drafts", school, "teaching_cases", "write", s.teachingCaseDrafts},
+		{"PUT", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId", school, "teaching_cases", "write", s.reviewTeachingCase},
+		{"POST", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId/publish", school, "teaching_cases", "write", s.publishTeachingCase},
+		{"DELETE", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId", school, "teaching_cases", "write", s.discardTeachingCase},
+		{"GET", "/api/v1/schools/:schoolId/teaching-cases", school, "teaching_cases", "read", s.teachingCaseBank},
+		{"GET", "/api/v1/districts/:districtId/teaching-cases", district, "teaching_cases", "read", s.teachingCaseBank},
+		{"GET", "/api/v1/public/schools/:schoolId/room", public, "", "", s.publicRoom},
+		{"POST", "/api/v1/public/schools/:schoolId/appointment-requests", public, "", "", s.requestAppointment},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
 		{"POST", "/api/v1/districts/:districtId/emergency-reviews/:grantId", district, "emergency_reviews", "write", s.closeEmergencyReview},
 
@@ -255,6 +320,21 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/status", school, "referrals", "write", s.setReferralStatus},
 		{"PUT", "/api/v1/schools/:schoolId/referrals/:referralId/return-plan", school, "referrals", "write", s.setReturnPlan},
 		{"POST", "/api/v1/schools/:schoolId/referrals/:referralId/link", school, "referrals", "write", s.reissueReferralLink},
+		{"GET", "/api/v1/districts/:districtId/jobs", district, "jobs", "read", s.listJobRuns},
+		// District statistics (统计汇总): published with suppression.
+		{"GET", "/api/v1/districts/:districtId/rollup-measures", district, "rollups", "read", s.rollupMeasures},
+		{"GET", "/api/v1/districts/:districtId/rollups", district, "rollups", "read", s.publishRollup},
+		{"GET", "/api/v1/districts/:districtId/rollups.csv", district, "rollups", "read", s.downloadRollupCSV},
+		{"GET", "/api/v1/districts/:districtId/rollups.xlsx", district, "rollups", "read", s.downloadRollupXLSX},
+		{"GET", "/api/v1/districts/:districtId/rollup-settings", district, "rollups", "read", s.getRollupSettings},
+		{"PUT", "/api/v1/districts/:districtId/rollup-settings", district, "rollups", "write", s.saveRollupSettings},
+		// Research exports (科研数据导出).
+		{"GET", "/api/v1/districts/:districtId/research/codebook", district, "research", "read", s.researchCodebook},
+		{"GET", "/api/v1/districts/:districtId/research/requests", district, "research", "read", s.listResearchRequests},
+		{"POST", "/api/v1/districts/:districtId/research/requests", district, "research", "write", s.fileResearchRequest},
+		{"GET", "/api/v1/districts/:districtId/research/requests/:requestId", district, "research", "read", s.getResearchRequest},
+		{"POST", "/api/v1/districts/:districtId/research/requests/:requestId/decision", district, "research_decisions", "write", s.decideResearchRequest},
+		{"GET", "/api/v1/districts/:districtId/research/requests/:requestId/files/:name", district, "research", "read", s.downloadResearchFile},
 		{"GET", "/api/v1/r/:token", public, "", "", s.openReferralLink},
 		{"POST", "/api/v1/r/:token", public, "", "", s.answerReferralLink},
 	}

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
@@ -26,8 +27,16 @@ type Observer interface {
 	ObserveJob(taskType, outcome string, d time.Duration)
 }
 
+// Recorder keeps a record of runs for admins (jobrun.Store implements it).
+type Recorder interface {
+	Started(ctx context.Context, id, taskType string, payload []byte) error
+	Finished(ctx context.Context, id string, failure error) error
+	SetProgress(ctx context.Context, id string, pct int) error
+}
+
 // Worker runs asynq task handlers until its context ends.
 type Worker struct {
+	Recorder    Recorder // optional
 	Redis       asynq.RedisConnOpt
 	Log         *slog.Logger
 	Concurrency int
@@ -43,6 +52,9 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	if w.Observer != nil {
 		mux.Use(w.observe)
 	}
+	if w.Recorder != nil {
+		mux.Use(w.record)
+	}
 	for typ, fn := range w.Tasks {
 		mux.HandleFunc(typ, func(ctx context.Context, t *asynq.Task) error { return fn(ctx, t.Payload()) })
 	}
@@ -51,6 +63,29 @@ func (w *Worker) Mux() *asynq.ServeMux {
 		return nil
 	})
 	return mux
+}
+
+// record keeps each run's status for admins. A failure to record never fails the task.
+func (w *Worker) record(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		id, _ := asynq.GetTaskID(ctx)
+		if id == "" || t.Type() == TypeHeartbeat {
+			return next.ProcessTask(ctx, t)
+		}
+		if err := w.Recorder.Started(ctx, id, t.Type(), t.Payload()); err != nil {
+			w.Log.Warn("job run not recorded", "type", t.Type(), "err", err)
+		}
+		ctx = jobrun.WithProgress(ctx, func(pct int) {
+			if err := w.Recorder.SetProgress(context.WithoutCancel(ctx), id, pct); err != nil {
+				w.Log.Warn("job progress not recorded", "type", t.Type(), "err", err)
+			}
+		})
+		err := next.ProcessTask(ctx, t)
+		if rerr := w.Recorder.Finished(context.WithoutCancel(ctx), id, err); rerr != nil {
+			w.Log.Warn("job end not recorded", "type", t.Type(), "err", rerr)
+		}
+		return err
+	})
 }
 
 // observe records each task's type, outcome and duration — never its payload.

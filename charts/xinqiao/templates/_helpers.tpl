@@ -52,4 +52,6 @@ seccompProfile:
   valueFrom: { secretKeyRef: { name: {{ include "xinqiao.secretName" . }}, key: s3-secret-key } }
 - name: XINQIAO_MASTER_KEY
   valueFrom: { secretKeyRef: { name: {{ include "xinqiao.secretName" . }}, key: master-key } }
+- name: XINQIAO_SMTP_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ include "xinqiao.secretName" . }}, key: smtp-password, optional: true } }
 {{- end -}}

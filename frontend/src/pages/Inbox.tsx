@@ -7,6 +7,8 @@ import { useNavigate } from 'react-router-dom';
 import { api } from '../api/client';
 import { useSession } from '../session';
 import ProblemAlert from '../components/ProblemAlert';
+import { summaryKey } from '../components/NotificationBell';
+import { inboxBase } from '../nav';
 
 export interface InboxItem {
   id: string;
@@ -22,26 +24,30 @@ export interface InboxItem {
   done_at: string | null;
 }
 
-// Inbox lists the signed-in user's own notifications and tasks (待办与通知) in this school.
+// Inbox lists the signed-in user's own notifications and tasks (待办与通知) of the selected
+// membership: the school inbox for school roles, the district inbox for district roles.
 export default function Inbox() {
   const { t } = useTranslation();
   const { current } = useSession();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const school = current?.school_id;
+  const base = inboxBase(current);
   const [all, setAll] = useState(false);
   const inbox = useQuery({
-    queryKey: ['inbox', school, all],
-    enabled: !!school,
-    queryFn: () => api<{ items: InboxItem[]; unread: number; open_tasks: number }>('GET', `/api/v1/schools/${school}/inbox${all ? '?all=true' : ''}`),
+    queryKey: ['inbox', base, all],
+    enabled: !!base,
+    queryFn: () => api<{ items: InboxItem[]; unread: number; open_tasks: number }>('GET', `${base}${all ? '?all=true' : ''}`),
   });
   const act = useMutation({
-    mutationFn: (v: { id: string; action: 'read' | 'done' }) => api('POST', `/api/v1/schools/${school}/inbox/${v.id}/${v.action}`),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['inbox', school] }),
+    mutationFn: (v: { id: string; action: 'read' | 'done' }) => api('POST', `${base}/${v.id}/${v.action}`),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['inbox', base] });
+      void qc.invalidateQueries({ queryKey: summaryKey(base) });
+    },
   });
   return (
     <Card
-      title={t('inbox.title')}
+      title={current?.scope_type === 'district' ? t('inbox.districtTitle') : t('inbox.title')}
       extra={
         <Space>
           <Tag color="blue">{t('inbox.unread', { count: inbox.data?.unread ?? 0 })}</Tag>

@@ -5,13 +5,13 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'schools', 'users', 'concernCategories', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'audit']],
-    ['counselor', ['home', 'inbox', 'intake', 'caseFiles', 'warningList', 'crises', 'referrals', 'students']],
-    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students']],
-    ['peer_liaison', ['home']],
-    ['district_supervisor', ['home', 'crisisBoard', 'institutions', 'crisisSettings']],
-    ['researcher', ['home']],
+    ['district_admin', ['home', 'inbox', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit']],
+    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'room', 'library', 'audit']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'crises', 'referrals', 'students', 'library', 'teachingCases']],
+    ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
+    ['peer_liaison', ['home', 'inbox']],
+    ['district_supervisor', ['home', 'inbox', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases']],
+    ['researcher', ['home', 'inbox']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
   });

@@ -1,0 +1,156 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/database"
+	"github.com/xinqiao/xinqiao/internal/document"
+	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/scope"
+)
+
+// ObjectStore keeps document bytes in the district's bucket (blob.Store implements it).
+type ObjectStore interface {
+	Put(ctx context.Context, district uuid.UUID, key string, body io.Reader, size int64, contentType string) error
+	Get(ctx context.Context, district uuid.UUID, key string) (io.ReadCloser, error)
+	Remove(ctx context.Context, district uuid.UUID, key string) error
+}
+
+// Files is what a library service needs to hold documents.
+type Files struct {
+	Store    ObjectStore
+	MaxBytes int64
+	Log      *slog.Logger
+}
+
+// DocumentInput describes an uploaded document; the bytes come separately.
+type DocumentInput struct {
+	ItemInput
+	Filename string
+}
+
+// Document is an entry's file as the download needs it.
+type Document struct {
+	Filename    string
+	ContentType string
+	SizeBytes   int64
+	SHA256      string
+}
+
+// AddDocument stores a document (PDF, image, DOCX, audio; metadata stripped) in the
+// district's bucket, then its entry; when the entry fails, the object goes.
+func (s *Service) AddDocument(ctx context.Context, a scope.Actor, district uuid.UUID, in DocumentInput, content io.Reader) (Item, error) {
+	if s.Files == nil || s.Files.Store == nil {
+		return Item{}, fault.New(fault.Unavailable, "the document store is not configured")
+	}
+	in.Kind = "document"
+	if err := in.validate(); err != nil {
+		return Item{}, err
+	}
+	limit := s.Files.MaxBytes
+	if limit <= 0 {
+		limit = document.DefaultMaxBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(content, limit+1))
+	if err != nil {
+		return Item{}, fault.New(fault.Malformed, "the file could not be read")
+	}
+	if len(data) == 0 {
+		return Item{}, fault.Validation(fault.Field("file", "required", "the file is empty"))
+	}
+	if int64(len(data)) > limit {
+		return Item{}, &fault.Error{Kind: fault.TooLarge, Message: fmt.Sprintf("the file is larger than %d bytes", limit),
+			Fields: []fault.FieldError{fault.Field("file", "too_large", fmt.Sprintf("at most %d bytes", limit))}}
+	}
+	ct := document.Detect(data)
+	if ct == "" {
+		return Item{}, &fault.Error{Kind: fault.Unsupported, Message: "the file must be a PDF, JPEG, PNG, WEBP, DOCX, M4A or MP3 file",
+			Fields: []fault.FieldError{fault.Field("file", "unsupported_type", "PDF, JPEG, PNG, WEBP, DOCX, M4A or MP3 only")}}
+	}
+	if data, err = document.StripMetadata(ct, data); err != nil {
+		return Item{}, fault.Validation(fault.Field("file", "invalid_format", "the image cannot be read"))
+	}
+	name := strings.TrimSpace(path.Base(strings.ReplaceAll(in.Filename, `\`, "/")))
+	if name == "" || name == "." || name == "/" || utf8.RuneCountInString(name) > 200 {
+		name = "document"
+	}
+	sum := sha256.Sum256(data)
+	id := uuid.Must(uuid.NewV7())
+	key := "library/" + id.String()
+	if err := s.Files.Store.Put(ctx, district, key, bytes.NewReader(data), int64(len(data)), ct); err != nil {
+		return Item{}, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
+	}
+	var owner *uuid.UUID
+	if a.Kind == scope.School {
+		owner = &a.SchoolID
+	}
+	var out Item
+	err = s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO library_items (district_id, id, kind, title, author, summary, topics, audiences, publisher, owner_school_id, created_by,
+			filename, content_type, size_bytes, sha256, object_key) VALUES ($1, $2, 'document', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			district, id, in.Title, strings.TrimSpace(in.Author), strings.TrimSpace(in.Summary), in.Topics, in.Audiences, strings.TrimSpace(in.Publisher),
+			owner, a.UserID, name, ct, len(data), sum[:], key); err != nil {
+			return database.MapError(err)
+		}
+		list, err := s.search(ctx, tx, a, district, Query{}, id)
+		if err != nil {
+			return err
+		}
+		out = list[0]
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "library.add_document", ObjectType: "library_item", ObjectID: id.String()})
+	})
+	if err != nil {
+		if rerr := s.Files.Store.Remove(context.WithoutCancel(ctx), district, key); rerr != nil && s.Files.Log != nil {
+			s.Files.Log.Error("remove library object after a failed entry", "key", key, "err", rerr)
+		}
+		return Item{}, err
+	}
+	return out, nil
+}
+
+// OpenDocument streams an entry's document to anyone who may read the library.
+func (s *Service) OpenDocument(ctx context.Context, a scope.Actor, district, id uuid.UUID) (Document, io.ReadCloser, error) {
+	if s.Files == nil || s.Files.Store == nil {
+		return Document{}, nil, fault.New(fault.Unavailable, "the document store is not configured")
+	}
+	var d Document
+	var key string
+	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		var sum []byte
+		if err := tx.QueryRow(ctx, `SELECT filename, content_type, size_bytes, sha256, object_key FROM library_items
+			WHERE district_id = $1 AND id = $2 AND kind = 'document'`, district, id).Scan(&d.Filename, &d.ContentType, &d.SizeBytes, &sum, &key); err != nil {
+			return database.MapError(err)
+		}
+		d.SHA256 = hex.EncodeToString(sum)
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "library.download", ObjectType: "library_item", ObjectID: id.String()})
+	})
+	if err != nil {
+		return Document{}, nil, err
+	}
+	r, err := s.Files.Store.Get(ctx, district, key)
+	if err != nil {
+		return Document{}, nil, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
+	}
+	return d, r, nil
+}
+
+// Limit is the effective size cap of a document.
+func (s *Service) Limit() int64 {
+	if s.Files == nil || s.Files.MaxBytes <= 0 {
+		return document.DefaultMaxBytes
+	}
+	return s.Files.MaxBytes
+}

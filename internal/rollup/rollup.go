@@ -1,0 +1,223 @@
+// Package rollup owns the district statistics (统计汇总): aggregate cells per school (and
+// all schools), period, measure, grade, gender and category — never a student's identity
+// — kept fresh incrementally from dirty marks that the database writes in the same
+// transaction as each change, rebuilt in full every night (and the two must agree), and
+// published to district staff only through suppression (see internal/suppress).
+package rollup
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/database"
+	"github.com/xinqiao/xinqiao/internal/scope"
+)
+
+// Task types.
+const (
+	TypeRefresh = "rollup:refresh" // incremental: the outbox wakes it after each change
+	TypeRebuild = "rollup:rebuild" // nightly full rebuild
+)
+
+// AllSchools is the school id of district-level cells.
+var AllSchools = uuid.Nil
+
+// Service computes rollups.
+type Service struct {
+	DB *database.DB
+	// Batch is how many dirty marks one transaction claims (default 500).
+	Batch int
+}
+
+type period struct {
+	kind  string
+	start time.Time
+}
+
+type districtPeriod struct {
+	district uuid.UUID
+	period
+}
+
+// Refresh recomputes the cells of every dirty school and period, and the district sums
+// of those periods, batch by batch. Each batch is one transaction: if it fails, its
+// marks return and nothing is half-applied; running it twice changes nothing more. It
+// returns how many marks it consumed.
+func (s *Service) Refresh(ctx context.Context) (int, error) {
+	batch := s.Batch
+	if batch <= 0 {
+		batch = 500
+	}
+	total := 0
+	for {
+		n := 0
+		err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+			// One refresher at a time: district sums must read every school's latest cells.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('xinqiao:rollup'))`); err != nil {
+				return database.MapError(err)
+			}
+			rows, err := tx.Query(ctx, `SELECT district_id, school_id, day FROM rollup_claim($1)`, batch)
+			if err != nil {
+				return database.MapError(err)
+			}
+			type mark struct {
+				district, school uuid.UUID
+				day              *time.Time
+			}
+			marks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mark, error) {
+				var m mark
+				return m, r.Scan(&m.district, &m.school, &m.day)
+			})
+			if err != nil {
+				return database.MapError(err)
+			}
+			n = len(marks)
+			schoolPeriods := map[uuid.UUID]map[period]bool{}
+			rebuild := map[uuid.UUID]uuid.UUID{}
+			districts := map[districtPeriod]bool{}
+			for _, m := range marks {
+				if m.day == nil {
+					rebuild[m.school] = m.district
+					continue
+				}
+				if schoolPeriods[m.school] == nil {
+					schoolPeriods[m.school] = map[period]bool{}
+				}
+				for _, k := range []string{"week", "month", "term"} {
+					p := period{k, Start(k, *m.day)}
+					schoolPeriods[m.school][p] = true
+					districts[districtPeriod{m.district, p}] = true
+				}
+			}
+			for school, district := range rebuild {
+				delete(schoolPeriods, school)
+				ps, err := rebuildSchool(ctx, tx, school)
+				if err != nil {
+					return err
+				}
+				for _, p := range ps {
+					districts[districtPeriod{district, p}] = true
+				}
+			}
+			for school, ps := range schoolPeriods {
+				for p := range ps {
+					if _, err := tx.Exec(ctx, `SELECT rollup_refresh_school($1, $2, $3)`, school, p.kind, p.start); err != nil {
+						return database.MapError(err)
+					}
+				}
+			}
+			for dp := range districts {
+				if _, err := tx.Exec(ctx, `SELECT rollup_refresh_district($1, $2, $3)`, dp.district, dp.kind, dp.start); err != nil {
+					return database.MapError(err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}
+
+func rebuildSchool(ctx context.Context, tx pgx.Tx, school uuid.UUID) ([]period, error) {
+	rows, err := tx.Query(ctx, `SELECT period_kind, period_start FROM rollup_rebuild_school($1)`, school)
+	if err != nil {
+		return nil, database.MapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (period, error) {
+		var p period
+		return p, r.Scan(&p.kind, &p.start)
+	})
+	return out, database.MapError(err)
+}
+
+// Rebuild recomputes every cell of a district from scratch (the nightly job), in one
+// transaction.
+func (s *Service) Rebuild(ctx context.Context, district uuid.UUID) error {
+	return s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('xinqiao:rollup'))`); err != nil {
+			return database.MapError(err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT rollup_clear_district($1)`, district); err != nil {
+			return database.MapError(err)
+		}
+		rows, err := tx.Query(ctx, `SELECT rollup_district_schools($1)`, district)
+		if err != nil {
+			return database.MapError(err)
+		}
+		schools, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return database.MapError(err)
+		}
+		periods := map[period]bool{}
+		for _, school := range schools {
+			ps, err := rebuildSchool(ctx, tx, school)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				periods[p] = true
+			}
+		}
+		for p := range periods {
+			if _, err := tx.Exec(ctx, `SELECT rollup_refresh_district($1, $2, $3)`, district, p.kind, p.start); err != nil {
+				return database.MapError(err)
+			}
+		}
+		return nil
+	})
+}
+
+// RebuildAll rebuilds every district (the nightly task).
+func (s *Service) RebuildAll(ctx context.Context) error {
+	var districts []uuid.UUID
+	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT rollup_districts()`)
+		if err != nil {
+			return database.MapError(err)
+		}
+		districts, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		return database.MapError(err)
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range districts {
+		if err := s.Rebuild(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var china = time.FixedZone("CST", 8*3600)
+
+// Start is the first day of the period of kind holding day (China dates): weeks from
+// Monday, months, and terms from 1 February and 1 August (as rollup_period_start).
+func Start(kind string, day time.Time) time.Time {
+	y, m, d := day.Date()
+	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	switch kind {
+	case "week":
+		wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
+		return t.AddDate(0, 0, -wd)
+	case "month":
+		return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	default:
+		switch {
+		case m >= 2 && m <= 7:
+			return time.Date(y, 2, 1, 0, 0, 0, 0, time.UTC)
+		case m == 1:
+			return time.Date(y-1, 8, 1, 0, 0, 0, 0, time.UTC)
+		default:
+			return time.Date(y, 8, 1, 0, 0, 0, 0, time.UTC)
+		}
+	}
+}
