@@ -27,8 +27,10 @@ import (
 	"github.com/xinqiao/xinqiao/internal/access"
 	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
@@ -45,8 +47,10 @@ import (
 	"github.com/xinqiao/xinqiao/internal/jobs"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/library"
+	"github.com/xinqiao/xinqiao/internal/mailbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/notify"
+	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -57,6 +61,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/termsummary"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
@@ -228,6 +233,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Library:       &library.Service{DB: a.db},
 		TeachingCases: &teachingcase.Service{DB: a.db, Cipher: a.ring},
+		Programs:      &program.Service{DB: a.db, Store: store, MaxBytes: cfg.DocumentMaxBytes},
+		Barometer:     &barometer.Service{DB: a.db, Cipher: a.ring},
+		Mailbox:       &mailbox.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
+		TermSummaries: &termsummary.Service{DB: a.db, FontPath: cfg.PDFFont},
+		ClientFiles:   &clientfile.Service{DB: a.db, Cipher: a.ring},
 		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
@@ -270,6 +280,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 30m", Task: asynq.NewTask(supportplan.TypeReviewReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(29 * time.Minute)}},
 		{Spec: "@every 10m", Task: asynq.NewTask(appointment.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
+		{Spec: "0 * * * *", Task: asynq.NewTask(barometer.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Minute)}},
 		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(screening.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(crisis.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
@@ -396,6 +407,14 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			// Idempotent: one delivery row per inbox item; a sent or skipped item is left
 			// alone, a failed send returns the error and asynq retries it.
 			inbox.TypeEmail: mailer.Handle,
+			// Idempotent: one reminder per homeroom and week (inbox dedupe key).
+			barometer.TypeReminder: func(ctx context.Context, _ []byte) error {
+				n, err := (&barometer.Service{DB: db}).RemindMissing(ctx)
+				if n > 0 {
+					log.Info("barometer reminders posted", "count", n)
+				}
+				return err
+			},
 			// Idempotent: removes objects older than an hour that have no row.
 			document.TypeReconcile: func(ctx context.Context, _ []byte) error {
 				n, err := docs.RemoveOrphans(ctx, time.Now().Add(-document.OrphanAge))
@@ -437,7 +456,8 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 	defer a.db.Close()
 	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
-		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}, Library: true}
+		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}, Library: true,
+		Programs: &program.Service{DB: a.db}}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err

@@ -31,7 +31,15 @@ const Retention = lazy(() => import('./pages/Retention'));
 const Room = lazy(() => import('./pages/Room'));
 const Library = lazy(() => import('./pages/Library'));
 const TeachingCases = lazy(() => import('./pages/TeachingCases'));
+const ClientFiles = lazy(() => import('./pages/ClientFiles'));
 const PublicRequest = lazy(() => import('./pages/PublicRequest'));
+const Instruments = lazy(() => import('./pages/Instruments'));
+const Campaigns = lazy(() => import('./pages/Campaigns'));
+const SchoolCampaigns = lazy(() => import('./pages/SchoolCampaigns'));
+const ScreeningAlerts = lazy(() => import('./pages/ScreeningAlerts'));
+const ScreeningEscalations = lazy(() => import('./pages/ScreeningEscalations'));
+const StudentScreening = lazy(() => import('./pages/StudentScreening'));
+
 const Crises = lazy(() => import('./pages/Crises'));
 const Referrals = lazy(() => import('./pages/Referrals'));
 const Institutions = lazy(() => import('./pages/Institutions'));
@@ -39,11 +47,21 @@ const CrisisSettings = lazy(() => import('./pages/CrisisSettings'));
 const CrisisBoard = lazy(() => import('./pages/CrisisBoard'));
 const ReferralLink = lazy(() => import('./pages/ReferralLink'));
 
-// isPublicPath: pages without an account (a partner institution's referral link at
-// /r/<token>, the school's public request page /request/<school>). A 401 there must never send the visitor to the login page.
+// A partner institution's referral link /r/<token> is public too.
+// isPublicPath: pages without an account (a student's questionnaire at /s/<code>, a school's
+// public request page at /request/<school>). A 401 there must never send the visitor to the login page.
 export function isPublicPath(pathname: string): boolean {
-  return pathname.startsWith('/r/') || pathname.startsWith('/s/') || pathname.startsWith('/request/');
+  return pathname.startsWith('/r/') || pathname.startsWith('/s/') || pathname.startsWith('/request/') || pathname.startsWith('/mailbox/');
 }
+const DistrictPlans = lazy(() => import('./pages/DistrictPlans'));
+const Compliance = lazy(() => import('./pages/Compliance'));
+const Programs = lazy(() => import('./pages/Programs'));
+const Barometer = lazy(() => import('./pages/Barometer'));
+const BarometerReports = lazy(() => import('./pages/BarometerReports'));
+const MailboxInbox = lazy(() => import('./pages/MailboxInbox'));
+const PublicMailbox = lazy(() => import('./pages/PublicMailbox'));
+const TermSummaries = lazy(() => import('./pages/TermSummaries'));
+const SummaryReviews = lazy(() => import('./pages/SummaryReviews'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -62,7 +80,7 @@ function UnauthorizedBridge() {
     setUnauthorizedHandler(() => {
       if (isPublicPath(window.location.pathname)) return;
       signedOut(queryClient);
-      if (window.location.pathname !== '/login' && !window.location.pathname.startsWith('/request/')) navigate('/login', { replace: true });
+      if (window.location.pathname !== '/login') navigate('/login', { replace: true });
     });
     return () => setUnauthorizedHandler(() => {});
   }, [navigate]);
@@ -101,7 +119,21 @@ function Guarded() {
           <Route path="/room" element={<Allowed k="room"><Room /></Allowed>} />
           <Route path="/library" element={<Allowed k="library"><Library /></Allowed>} />
           <Route path="/teaching-cases" element={<Allowed k="teachingCases"><TeachingCases /></Allowed>} />
+          <Route path="/client-files" element={<Allowed k="clientFiles"><ClientFiles /></Allowed>} />
           <Route path="/emergency-reviews" element={<Allowed k="emergencyReviews"><EmergencyReviews /></Allowed>} />
+          <Route path="/instruments" element={<Allowed k="instruments"><Instruments /></Allowed>} />
+          <Route path="/campaigns" element={<Allowed k="campaigns"><Campaigns /></Allowed>} />
+          <Route path="/screening" element={<Allowed k="schoolCampaigns"><SchoolCampaigns /></Allowed>} />
+          <Route path="/screening-alerts" element={<Allowed k="screeningAlerts"><ScreeningAlerts /></Allowed>} />
+          <Route path="/screening-escalations" element={<Allowed k="screeningEscalations"><ScreeningEscalations /></Allowed>} />
+          <Route path="/district-plans" element={<Allowed k="districtPlans"><DistrictPlans /></Allowed>} />
+          <Route path="/district-plans/:planId" element={<Allowed k="districtPlans"><Compliance /></Allowed>} />
+          <Route path="/programs" element={<Allowed k="programs"><Programs /></Allowed>} />
+          <Route path="/barometer" element={<Allowed k="barometer"><Barometer /></Allowed>} />
+          <Route path="/barometer-reports" element={<Allowed k="barometerReports"><BarometerReports /></Allowed>} />
+          <Route path="/mailbox-inbox" element={<Allowed k="mailbox"><MailboxInbox /></Allowed>} />
+          <Route path="/term-summaries" element={<Allowed k="termSummaries"><TermSummaries /></Allowed>} />
+          <Route path="/summary-reviews" element={<Allowed k="summaryReviews"><SummaryReviews /></Allowed>} />
           <Route path="/crises" element={<Allowed k="crises"><Crises /></Allowed>} />
           <Route path="/referrals" element={<Allowed k="referrals"><Referrals /></Allowed>} />
           <Route path="/institutions" element={<Allowed k="institutions"><Institutions /></Allowed>} />
@@ -113,6 +145,7 @@ function Guarded() {
     </AppLayout>
   );
 }
+
 
 export default function App() {
   const { t, i18n } = useTranslation();
@@ -131,6 +164,10 @@ export default function App() {
             <Routes>
               {/* A partner institution's referral link: no account, no session lookup, no app layout. */}
               <Route path="/r/:token" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><ReferralLink /></Suspense>} />
+              {/* The student questionnaire: no account, no session lookup, no app layout. */}
+              <Route path="/s/:code" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><StudentScreening /></Suspense>} />
+              {/* The public mailbox page: no session, no /me call, never sent to the login page. */}
+              <Route path="/mailbox/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicMailbox /></Suspense>} />
               {/* The school's public request page needs no account and no session. */}
               <Route path="/request/:schoolId" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><PublicRequest /></Suspense>} />
               <Route path="/*" element={

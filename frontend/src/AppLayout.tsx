@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
-  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined,
+  ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined, FormOutlined, ScheduleOutlined, BellOutlined, RiseOutlined, ProjectOutlined, CloudOutlined, MailOutlined, FileDoneOutlined, FileSearchOutlined, ContactsOutlined,
   ThunderboltOutlined, SendOutlined, MedicineBoxOutlined, SettingOutlined, EyeOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
@@ -18,6 +18,10 @@ const icons: Record<MenuKey, ReactNode> = {
   home: <HomeOutlined />, schools: <BankOutlined />, users: <UserOutlined />, orgUnits: <ApartmentOutlined />,
   staff: <IdcardOutlined />, students: <TeamOutlined />, caseFiles: <FolderOpenOutlined />, warningList: <AlertOutlined />,
   audit: <AuditOutlined />, inbox: <InboxOutlined />, concerns: <FlagOutlined />, intake: <SolutionOutlined />, concernCategories: <TagsOutlined />, emergencyReviews: <SafetyCertificateOutlined />, retention: <FieldTimeOutlined />, room: <CalendarOutlined />, library: <ReadOutlined />, teachingCases: <BookOutlined />,
+  instruments: <FormOutlined />, campaigns: <ScheduleOutlined />, schoolCampaigns: <ScheduleOutlined />, screeningAlerts: <BellOutlined />,
+  screeningEscalations: <RiseOutlined />,
+  districtPlans: <ProjectOutlined />, programs: <CalendarOutlined />, barometer: <CloudOutlined />, barometerReports: <CloudOutlined />, mailbox: <MailOutlined />, termSummaries: <FileDoneOutlined />, summaryReviews: <FileSearchOutlined />,
+  clientFiles: <ContactsOutlined />,
   crises: <ThunderboltOutlined />, referrals: <SendOutlined />, institutions: <MedicineBoxOutlined />, crisisSettings: <SettingOutlined />, crisisBoard: <EyeOutlined />,
 };
 

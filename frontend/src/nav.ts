@@ -2,12 +2,18 @@ import type { Membership, Role } from './api/types';
 import { districtRoles } from './api/types';
 
 export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases'
+  | 'instruments' | 'campaigns' | 'schoolCampaigns' | 'screeningAlerts' | 'screeningEscalations'
+  | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports' | 'mailbox' | 'termSummaries' | 'summaryReviews' | 'clientFiles'
   | 'crises' | 'referrals' | 'institutions' | 'crisisSettings' | 'crisisBoard';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
   caseFiles: '/case-files', warningList: '/warning-list', audit: '/audit', inbox: '/inbox', concerns: '/concerns', intake: '/intake',
   concernCategories: '/concern-categories', emergencyReviews: '/emergency-reviews', retention: '/retention', room: '/room', library: '/library', teachingCases: '/teaching-cases',
+  instruments: '/instruments', campaigns: '/campaigns', schoolCampaigns: '/screening', screeningAlerts: '/screening-alerts',
+  screeningEscalations: '/screening-escalations',
+  districtPlans: '/district-plans', programs: '/programs', barometer: '/barometer', barometerReports: '/barometer-reports', mailbox: '/mailbox-inbox', termSummaries: '/term-summaries', summaryReviews: '/summary-reviews',
+  clientFiles: '/client-files',
   crises: '/crises', referrals: '/referrals', institutions: '/institutions', crisisSettings: '/crisis-settings', crisisBoard: '/crisis-board',
 };
 
@@ -15,26 +21,33 @@ export const menuPaths: Record<MenuKey, string> = {
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'inbox', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit'];
+      return ['home', 'inbox', 'schools', 'users', 'districtPlans', 'summaryReviews', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit'];
     case 'school_leader':
-      return ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'room', 'library', 'audit'];
+      return ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'schoolCampaigns', 'room', 'library', 'audit'];
     case 'counselor':
-      return ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'crises', 'referrals', 'students', 'library', 'teachingCases'];
+      return ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'clientFiles', 'warningList', 'crises', 'referrals', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
-      return ['home', 'inbox', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases'];
+      return ['home', 'inbox', 'districtPlans', 'summaryReviews', 'campaigns', 'screeningEscalations', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students', 'library'];
     case 'researcher':
-    case 'peer_liaison':
       return ['home', 'inbox'];
+    case 'peer_liaison':
+      return ['home', 'barometer', 'inbox'];
     default:
       return ['home'];
   }
 }
 
+// canWriteScreening: counselors run their school's campaigns (consent, codes, paper entry);
+// school leaders only watch the progress.
+export function canWriteScreening(role: Role): boolean {
+  return role === 'counselor';
+}
+
 // modulesLater tells whether a role's own modules are not built yet (home page says so).
 export function modulesLater(role: Role): boolean {
-  return role === 'district_supervisor' || role === 'researcher' || role === 'peer_liaison';
+  return role === 'researcher';
 }
 
 // canImportRoster: only school leaders import rosters; counselors and homeroom teachers read.

@@ -81,6 +81,9 @@ type Concern struct {
 	HandledBy     *uuid.UUID `json:"handled_by"`
 	Outcome       *string    `json:"outcome"`
 	OutcomeNote   string     `json:"outcome_note"`
+	// Source is "teacher", or "barometer" when a peer liaison named the student in the
+	// weekly barometer (the liaison is then never told anything back).
+	Source string `json:"source"`
 }
 
 // Raise records a teacher's concern about a student of their own homeroom and notifies
@@ -221,7 +224,7 @@ func (s *Service) Queue(ctx context.Context, a scope.Actor, school uuid.UUID, st
 
 func (s *Service) queue(ctx context.Context, tx pgx.Tx, school uuid.UUID, whereOrder string, args ...any) ([]Concern, error) {
 	rows, err := tx.Query(ctx, `SELECT c.id, c.student_id, st.name, c.urgency, c.observation, c.status, c.raised_at, c.status_changed_at,
-		st.student_number, h.name, c.raised_by, u.display_name, c.case_file_id, c.handled_by, c.outcome, c.outcome_note
+		st.student_number, h.name, c.raised_by, u.display_name, c.case_file_id, c.handled_by, c.outcome, c.outcome_note, c.source
 		FROM concerns c
 		JOIN students st ON st.school_id = c.school_id AND st.id = c.student_id
 		JOIN org_units h ON h.school_id = st.school_id AND h.id = st.homeroom_id
@@ -237,7 +240,7 @@ func (s *Service) queue(ctx context.Context, tx pgx.Tx, school uuid.UUID, whereO
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (raw, error) {
 		var x raw
 		return x, r.Scan(&x.ID, &x.StudentID, &x.StudentName, &x.Urgency, &x.obs, &x.Status, &x.RaisedAt, &x.StatusChangedAt,
-			&x.StudentNumber, &x.HomeroomName, &x.RaisedBy, &x.RaisedByName, &x.CaseFileID, &x.HandledBy, &x.Outcome, &x.note)
+			&x.StudentNumber, &x.HomeroomName, &x.RaisedBy, &x.RaisedByName, &x.CaseFileID, &x.HandledBy, &x.Outcome, &x.note, &x.Source)
 	})
 	if err != nil {
 		return nil, database.MapError(err)
@@ -356,6 +359,9 @@ func (s *Service) Close(ctx context.Context, a scope.Actor, school, id uuid.UUID
 }
 
 func (s *Service) notifyTeacher(ctx context.Context, tx pgx.Tx, school uuid.UUID, c Concern, status string) error {
+	if c.Source != "teacher" {
+		return nil // a liaison who named a classmate learns nothing of what followed
+	}
 	_, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c.RaisedBy, Kind: "concern_status_changed", Subject: "concern",
 		SubjectID: &c.ID, Params: map[string]string{"status": status}, DedupeKey: "concern:" + c.ID.String() + ":" + status})
 	return err

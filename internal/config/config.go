@@ -136,6 +136,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.S3UseTLS, err = strconv.ParseBool(get("XINQIAO_S3_USE_TLS")); err != nil {
 		errs = append(errs, fmt.Errorf("XINQIAO_S3_USE_TLS must be true or false"))
 	}
+	c.PDFFont = get("XINQIAO_PDF_FONT")
 	if c.DocumentMaxBytes, err = strconv.ParseInt(get("XINQIAO_DOCUMENT_MAX_BYTES"), 10, 64); err != nil || c.DocumentMaxBytes < 1 || c.DocumentMaxBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("XINQIAO_DOCUMENT_MAX_BYTES must be an integer in 1..1073741824"))
 	}
@@ -200,6 +201,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("master_key", mask(c.MasterKey)),
 		slog.Bool("s3_use_tls", c.S3UseTLS),
 		slog.Int64("document_max_bytes", c.DocumentMaxBytes),
+		slog.String("pdf_font", c.PDFFont),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("session_ttl", c.SessionTTL),
 		slog.String("smtp_addr", c.SMTPAddr),

@@ -19,6 +19,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/library"
 	"github.com/xinqiao/xinqiao/internal/notify"
+	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -72,6 +73,9 @@ type Seeder struct {
 	// Library, when set, also seeds a few district library entries (make run; tests start
 	// from an empty library).
 	Library bool
+	// Programs, when set, also seeds a current term, a published district plan and some
+	// school activities (make run); tests leave it nil.
+	Programs *program.Service
 	// Prefix, when set, seeds a second district: its code is the prefix, its name is
 	// 示范区-<prefix>, school codes and usernames start with "<prefix>.". Tests use it.
 	Prefix string
@@ -142,6 +146,7 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 	if n <= 0 {
 		n = 200
 	}
+	var schoolIDs []uuid.UUID
 	for i, p := range plans {
 		kind := p.kind
 		if s.Prefix != "" {
@@ -152,6 +157,7 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("school %s: %w", p.code, err)
 		}
+		schoolIDs = append(schoolIDs, sc.ID)
 		var firstHomeroom uuid.UUID
 		unitKind := tenant.Grade
 		if p.kind == tenant.Vocational {
@@ -243,6 +249,11 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 	}
 	if err := s.seedNotifications(ctx, a, districtID); err != nil {
 		return nil, false, fmt.Errorf("notifications: %w", err)
+	}
+	if s.Programs != nil {
+		if err := s.seedPrograms(ctx, a, districtID, schoolIDs); err != nil {
+			return nil, false, fmt.Errorf("programs: %w", err)
+		}
 	}
 	return Logins(), true, nil
 }
@@ -381,6 +392,68 @@ func OpeningHours() []appointment.Window {
 		out = append(out, appointment.Window{Weekday: d, Start: "08:00", End: "12:00"}, appointment.Window{Weekday: d, Start: "13:30", End: "17:30"})
 	}
 	return out
+}
+
+// seedPrograms writes the current term, a published plan for every school and a few
+// activities, so the compliance matrix has something to show. 示范区第一中学 records no
+// lecture (the end-to-end test records two).
+func (s *Seeder) seedPrograms(ctx context.Context, a scope.Actor, district uuid.UUID, schools []uuid.UUID) error {
+	now := time.Now().In(time.FixedZone("CST", 8*3600))
+	term, err := s.Programs.CreateTerm(ctx, a, district, program.TermInput{Name: "本学期（示范）",
+		StartsOn: now.AddDate(0, 0, -45).Format(time.DateOnly), EndsOn: now.AddDate(0, 0, 75).Format(time.DateOnly)})
+	if err != nil {
+		return err
+	}
+	p, err := s.Programs.CreatePlan(ctx, a, district, program.PlanInput{TermID: term.ID, Title: "心理健康教育工作计划（示范）", AllSchools: true,
+		Indicators: []program.Indicator{
+			{Code: "lectures", Name: "心理健康讲座不少于2次", Kind: "activity_count", ActivityType: "lecture", Target: 2},
+			{Code: "groups", Name: "团体辅导不少于4次", Kind: "activity_count", ActivityType: "group_session", Target: 4},
+			{Code: "training", Name: "教师心理健康培训不少于8小时", Kind: "hours", ActivityType: "staff_training", Target: 8},
+			{Code: "room", Name: "心理辅导室每周开放不少于10小时", Kind: "hours", ActivityType: "room_hours", Target: 10},
+			{Code: "liaisons", Name: "每个班级配备心理委员", Kind: "percentage", Metric: "liaison_coverage", Target: 100},
+			{Code: "protocol", Name: "建立心理危机干预工作制度", Kind: "yes_no", Target: 1},
+		}})
+	if err != nil {
+		return err
+	}
+	if _, err := s.Programs.Publish(ctx, a, district, p.ID, "学期初发布"); err != nil {
+		return err
+	}
+	day := func(offset int) string { return now.AddDate(0, 0, offset).Format(time.DateOnly) }
+	hours := func(h float64) *float64 { return &h }
+	for i := range plans {
+		school := schools[i]
+		counselor, err := s.schoolActor(ctx, s.name(fmt.Sprintf("counselor.s%d", i+1)), district, school, scope.Counselor)
+		if err != nil {
+			return err
+		}
+		acts := []program.ActivityInput{
+			{Type: "staff_training", Title: "班主任心理健康教育培训", HeldOn: day(-20), Audience: "staff", AudienceSize: 60, Attendance: 55, Hours: hours(float64(4 * (i + 1)))},
+			{Type: "room_hours", Title: "心理辅导室开放时间", HeldOn: day(-40), Audience: "students", AudienceSize: 0, Attendance: 0, Hours: hours(float64(8 + 2*i))},
+			{Type: "group_session", Title: "人际交往团体辅导", HeldOn: day(-10), Audience: "students", AudienceSize: 12, Attendance: 11,
+				Details: program.Details{Theme: "人际交往", Sessions: 6, Facilitators: []string{"心理辅导教师"}, ConfidentialityRule: "组内分享不外传；有伤害自己或他人的风险时例外，告知监护人与学校"}},
+		}
+		if i > 0 {
+			acts = append(acts,
+				program.ActivityInput{Type: "lecture", Title: "青春期心理健康讲座", HeldOn: day(-30), Audience: "students", AudienceSize: 400, Attendance: 390},
+				program.ActivityInput{Type: "lecture", Title: "考试压力应对讲座", HeldOn: day(-5), Audience: "students", AudienceSize: 300, Attendance: 286},
+				program.ActivityInput{Type: "parent_event", Title: "家长学校：如何与青春期孩子沟通", HeldOn: day(-15), Audience: "parents", AudienceSize: 200, Attendance: 150})
+		}
+		for _, in := range acts {
+			in.TermID = term.ID
+			if _, err := s.Programs.RecordActivity(ctx, counselor, school, in); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// schoolActor is a school user of the seeded district, as the domain services see it.
+func (s *Seeder) schoolActor(ctx context.Context, username string, district, school uuid.UUID, role string) (scope.Actor, error) {
+	a, err := s.leaderActor(ctx, username, district, school)
+	a.Roles = []string{role}
+	return a, err
 }
 
 // DistrictID returns the id of the seeded district (for tests and tools).

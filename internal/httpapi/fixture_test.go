@@ -23,8 +23,10 @@ import (
 	"github.com/xinqiao/xinqiao/internal/access"
 	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/config"
 	"github.com/xinqiao/xinqiao/internal/consent"
@@ -39,8 +41,10 @@ import (
 	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/keyring"
 	"github.com/xinqiao/xinqiao/internal/library"
+	"github.com/xinqiao/xinqiao/internal/mailbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/notify"
+	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -51,6 +55,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/termsummary"
 	"github.com/xinqiao/xinqiao/internal/testdb"
 )
 
@@ -79,6 +84,12 @@ type world struct {
 	room       *appointment.Service
 	tcases     *teachingcase.Service
 	lib        *library.Service
+	programs   *program.Service
+	barometer  *barometer.Service
+	ring       *keyring.Keyring
+
+	termSummaries *termsummary.Service
+	clients       *clientfile.Service
 
 	district, foreignDistrict uuid.UUID
 	schools                   map[string]uuid.UUID // "s1", "s2", "s3", "d2.s1" ...
@@ -178,6 +189,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.ring = ring
 	w.cases = &casefile.Service{DB: db.App, Cipher: ring}
 	w.plans = &supportplan.Service{DB: db.App, Cipher: ring}
 	w.store = testStore(t)
@@ -199,13 +211,20 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		FontPath: "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}
 	w.room = &appointment.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}
 	w.tcases = &teachingcase.Service{DB: db.App, Cipher: ring}
+	w.clients = &clientfile.Service{DB: db.App, Cipher: ring}
 	w.lib = &library.Service{DB: db.App, Files: &library.Files{Store: w.store, MaxBytes: testDocumentCap, Log: log}}
+	w.programs = &program.Service{DB: db.App, Store: w.store, MaxBytes: testDocumentCap}
+	w.termSummaries = &termsummary.Service{DB: db.App}
+	w.barometer = &barometer.Service{DB: db.App, Cipher: ring}
 	srv := &httpapi.Server{Log: log, Identity: id, Tenants: tn, Roster: ro, Audit: au, Access: en, Metrics: metrics.New(), CaseFiles: w.cases, Inbox: &inbox.Service{DB: db.App}, Notifications: &notify.Service{DB: db.App},
 		Concerns: &concern.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases},
 		Consents: &consent.Service{DB: db.App, Cipher: ring}, Disclosures: &disclosure.Service{DB: db.App, Cipher: ring},
 		SupportPlans: w.plans, Documents: w.docs, Emergency: w.emergency, Retention: &retention.Service{DB: db.App, Objects: w.store, Log: log},
 		Screening: w.screening, CodeLimits: w.codeLimits, Crises: w.crises, Referrals: w.referrals, Jobs: &jobrun.Store{DB: db.App}, Research: w.research, Rollups: &rollup.Service{DB: db.App},
 		Appointments: w.room, Library: w.lib, TeachingCases: w.tcases,
+		Programs: w.programs, Barometer: w.barometer,
+		Mailbox: &mailbox.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}, MailboxSenders: httpapi.NewSenderLimiter(1000, time.Minute),
+		TermSummaries: w.termSummaries, ClientFiles: w.clients,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
@@ -524,4 +543,15 @@ func (w *world) teachingDraft(t target, reviewed bool) uuid.UUID {
 		}
 	}
 	return d.ID
+}
+
+// clientFile opens, as the school's counselor, a guardian client's file whose name is the
+// school's canary (only that school's counselors may ever see it).
+func (w *world) clientFile(t target) uuid.UUID {
+	w.t.Helper()
+	f, err := w.clients.Open(context.Background(), w.counselorActor(w.t, t.code), t.school, clientfile.OpenInput{ClientKind: "guardian", Name: canary(t.code)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return f.ID
 }

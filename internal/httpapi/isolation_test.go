@@ -17,6 +17,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/demo"
 	"github.com/xinqiao/xinqiao/internal/identity"
 	"github.com/xinqiao/xinqiao/internal/library"
+	"github.com/xinqiao/xinqiao/internal/program"
 )
 
 // Outcomes of a matrix cell.
@@ -281,6 +282,50 @@ var matrix = map[string]map[string]cell{
 	"DELETE /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":       by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/teaching-cases":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"GET /api/v1/districts/:districtId/teaching-cases":                     by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+
+	// District plans: administrators write them, supervisors read them; the schools a
+	// plan addresses read their task (leaders and counselors), record activities and
+	// upload evidence; district administrators and supervisors drill into any school of
+	// their district (activities and evidence hold no student data).
+	"GET /api/v1/districts/:districtId/terms":                                by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/terms":                               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/terms":                                    by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/plans":                                by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/plans":                               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/plans/:planId":                        by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/plans/:planId":                        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/plans/:planId/publish":               by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/plans/:planId/versions":               by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/plans/:planId/compliance":             by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/schools/:schoolId/plans":                                    by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/plans/:planId":                            by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/activities":                               by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/activities":                              by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/activities/:activityId/evidence":         by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/evidence/:evidenceId/content":             by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	// The barometer: the liaison's own form only; counselors and leaders read the reports;
+	// no district role and no homeroom teacher reaches either.
+	"GET /api/v1/schools/:schoolId/barometer/form":  by(dsDen, dsDen, dsDen, sDen, sDen, sDen, sOK),
+	"POST /api/v1/schools/:schoolId/barometer/form": by(dsDen, dsDen, dsDen, sDen, sDen, sDen, sOK),
+	"GET /api/v1/schools/:schoolId/barometer":       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	// The mailbox inbox: the school's counselors only.
+	"GET /api/v1/schools/:schoolId/mailbox":                    by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/mailbox/:messageId/answer": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/mailbox/:messageId/link":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	// Term summaries: the school's leaders and counselors write them; district administrators
+	// review them; supervisors read; nobody else.
+	"GET /api/v1/schools/:schoolId/term-summaries/:termId":                       by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/term-summaries/:termId":                       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/term-summaries/:termId/submit":               by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/term-summaries/:termId/export":                by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/term-summaries":                           by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/term-summaries/:schoolId/:termId/review": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	// Staff and guardian clients' files: the school's counselors only; never the leader.
+	"GET /api/v1/schools/:schoolId/client-files":                         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/client-files":                        by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/client-files/:clientFileId":           by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/client-files/:clientFileId/sessions": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 }
 
 // uploadForms names the file and the other form fields of multipart routes (the
@@ -289,9 +334,11 @@ var uploadForms = map[string]struct {
 	filename string
 	fields   []string
 }{
-	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents": {"来信扫描.png", []string{"kind", "letter", "title", "来信扫描"}},
-	"POST /api/v1/districts/:districtId/library/documents":            {"情绪卡片.png", []string{"title", "情绪卡片", "audiences", "student,teacher", "topics", "情绪"}},
-	"POST /api/v1/schools/:schoolId/library/documents":                {"情绪卡片.png", []string{"title", "情绪卡片", "audiences", "student", "topics", "情绪"}},
+	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/documents":        {"来信扫描.png", []string{"kind", "letter", "title", "来信扫描"}},
+	"POST /api/v1/districts/:districtId/library/documents":                   {"情绪卡片.png", []string{"title", "情绪卡片", "audiences", "student,teacher", "topics", "情绪"}},
+	"POST /api/v1/schools/:schoolId/library/documents":                       {"情绪卡片.png", []string{"title", "情绪卡片", "audiences", "student", "topics", "情绪"}},
+	"POST /api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence": {"制度.png", []string{"title", "危机干预制度"}},
+	"POST /api/v1/schools/:schoolId/activities/:activityId/evidence":         {"签到表.png", []string{"title", "签到表"}},
 }
 
 // Public routes: no token, same answer for everybody.
@@ -308,6 +355,10 @@ var publicRoutes = map[string]int{
 	// The school's public request page: the answer never depends on other bookings.
 	"GET /api/v1/public/schools/:schoolId/room":                  200,
 	"POST /api/v1/public/schools/:schoolId/appointment-requests": 202,
+	// The public mailbox page of a school; a wrong reply code finds nothing.
+	"GET /api/v1/public/mailbox/:schoolId":               200,
+	"POST /api/v1/public/mailbox/:schoolId":              201,
+	"GET /api/v1/public/mailbox/:schoolId/replies/:code": 404,
 }
 
 // target is one tenant a request is aimed at, with ids of rows inside it.
@@ -473,11 +524,32 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 			replace("unitId", t.grade)
 		}
 	}
+	var districtPlan program.Plan
+	if strings.Contains(path, "/plans/:planId") {
+		districtPlan = w.districtPlan(t.district, !strings.HasSuffix(path, "/publish"))
+		replace("planId", districtPlan.ID)
+		path = strings.ReplaceAll(path, "/indicators/:code/", "/indicators/protocol/")
+	}
 	if strings.Contains(path, ":planId") {
 		replace("planId", w.newPlan(t.code, t.caseFile))
 	}
 	if strings.HasPrefix(pattern, "/api/v1/s/") {
 		path = strings.ReplaceAll(path, ":code", "ABCD-EFGH-JK")
+	}
+	if strings.Contains(path, ":activityId") {
+		replace("activityId", w.activity(t.school, w.currentTerm(t.district).ID))
+	}
+	if strings.Contains(path, ":evidenceId") {
+		replace("evidenceId", w.evidence(t.school, w.activity(t.school, w.currentTerm(t.district).ID)))
+	}
+	if strings.Contains(path, ":termId") {
+		replace("termId", w.termSummary(t, strings.HasSuffix(path, "/review")))
+		if strings.HasSuffix(path, "/export") {
+			path += "?format=pdf"
+		}
+	}
+	if strings.Contains(path, ":messageId") {
+		replace("messageId", w.mailboxMessage(t))
 	}
 	if strings.Contains(path, ":code") {
 		path = strings.ReplaceAll(path, ":code", "emotion")
@@ -531,6 +603,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	}
 	if strings.Contains(path, ":grantId") {
 		replace("grantId", w.leaderGrant(t))
+	}
+	if strings.Contains(path, ":clientFileId") {
+		replace("clientFileId", w.clientFile(t))
 	}
 	if strings.Contains(path, ":entryId") {
 		replace("entryId", w.libraryDocument(t))
@@ -669,6 +744,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"copy_id": w.victim("library_copy", t), "student_id": t.student, "due_on": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)}
 	case "PUT /api/v1/schools/:schoolId/teaching-case-drafts/:draftId":
 		body = map[string]any{"fields": map[string]any{"reflection": "及早建立信任很关键"}, "reviewed": map[string]any{"reflection": true}}
+	case "POST /api/v1/schools/:schoolId/client-files":
+		body = map[string]any{"client_kind": "guardian", "name": "家长 " + canary(t.code), "contact": "13800000000"}
+	case "POST /api/v1/schools/:schoolId/client-files/:clientFileId/sessions":
+		body = map[string]any{"occurred_at": time.Now().Add(-time.Hour).Format(time.RFC3339), "channel": "phone", "duration_minutes": 30, "summary": "家庭沟通困难"}
 	case "POST /api/v1/auth/login":
 		body = map[string]any{"username": "counselor.s1", "password": "xinqiao-demo"}
 	case "POST /api/v1/districts/:districtId/instruments", "POST /api/v1/districts/:districtId/instruments/validate":
@@ -732,6 +811,30 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"status": "acknowledged"}
 	case "PUT /api/v1/schools/:schoolId/referrals/:referralId/return-plan":
 		body = map[string]any{"plan": "复学后每周面谈一次", "return_date": time.Now().AddDate(0, 0, 20).Format(time.DateOnly)}
+	case "POST /api/v1/schools/:schoolId/barometer/form":
+		// Only liaison.s1 on its own school gets through: one report per homeroom and week.
+		body = map[string]any{"mood": 4, "concerns": []string{"exam_anxiety"}}
+	case "POST /api/v1/public/mailbox/:schoolId":
+		body = map[string]any{"anonymous": true, "body": "最近总是睡不着，想找老师聊聊"}
+	case "POST /api/v1/schools/:schoolId/mailbox/:messageId/answer":
+		body = map[string]any{"answer": "欢迎周三下午来心理辅导室"}
+	case "POST /api/v1/schools/:schoolId/mailbox/:messageId/link":
+		body = map[string]any{"student_id": t.student}
+	case "PUT /api/v1/schools/:schoolId/term-summaries/:termId", "POST /api/v1/schools/:schoolId/term-summaries/:termId/submit":
+		body = map[string]any{"narrative": "本学期开展讲座两次。"}
+	case "POST /api/v1/districts/:districtId/term-summaries/:schoolId/:termId/review":
+		body = map[string]any{"verdict": "approve"}
+	case "POST /api/v1/districts/:districtId/terms":
+		body = map[string]any{"name": fmt.Sprintf("矩阵学期%d", n), "starts_on": "2026-09-01", "ends_on": "2027-01-20"}
+	case "POST /api/v1/districts/:districtId/plans":
+		body = map[string]any{"term_id": w.currentTerm(t.district).ID, "title": "矩阵计划", "indicators": testIndicators, "all_schools": true}
+	case "PUT /api/v1/districts/:districtId/plans/:planId":
+		body = map[string]any{"term_id": districtPlan.TermID, "title": "矩阵计划（修订）", "indicators": testIndicators, "all_schools": true, "note": "修订"}
+	case "POST /api/v1/schools/:schoolId/activities":
+		body = map[string]any{"term_id": w.currentTerm(t.district).ID, "type": "lecture", "title": "矩阵讲座", "held_on": nowCST().Format(time.DateOnly),
+			"audience": "students", "audience_size": 100, "attendance": 90}
+	case "POST /api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence", "POST /api/v1/schools/:schoolId/activities/:activityId/evidence":
+		upload = pngFixture(false)
 	}
 	return method, path, body, upload
 }
@@ -741,7 +844,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 func (w *world) secrets(role string) []string {
 	var out []string
 	w.ownerQuery(func(tx pgx.Tx) {
-		rows, err := tx.Query(context.Background(), `SELECT s.id::text, s.student_number, s.school_id, sc.district_id
+		// The liaison sees the ids (never the numbers) of the classmates of their homeroom.
+		rows, err := tx.Query(context.Background(), `SELECT s.id::text, s.student_number, s.school_id, sc.district_id,
+			EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = 'liaison.s1' AND m.homeroom_id = s.homeroom_id)
 			FROM students s JOIN schools sc ON sc.id = s.school_id`)
 		if err != nil {
 			w.t.Fatal(err)
@@ -749,9 +854,14 @@ func (w *world) secrets(role string) []string {
 		for rows.Next() {
 			var id, number string
 			var school, district uuid.UUID
-			rows.Scan(&id, &number, &school, &district)
+			var classmate bool
+			rows.Scan(&id, &number, &school, &district, &classmate)
 			visible := district == w.district && school == w.schools["s1"] &&
 				(role == "school_leader" || role == "counselor" || role == "homeroom_teacher")
+			if role == "peer_liaison" && classmate && district == w.district && school == w.schools["s1"] {
+				out = append(out, number)
+				continue
+			}
 			if !visible {
 				out = append(out, id, number)
 			}

@@ -25,7 +25,9 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/appointment"
 	"github.com/xinqiao/xinqiao/internal/audit"
+	"github.com/xinqiao/xinqiao/internal/barometer"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/concern"
 	"github.com/xinqiao/xinqiao/internal/consent"
 	"github.com/xinqiao/xinqiao/internal/crisis"
@@ -37,8 +39,10 @@ import (
 	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/library"
+	"github.com/xinqiao/xinqiao/internal/mailbox"
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/notify"
+	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -49,6 +53,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/supportplan"
 	"github.com/xinqiao/xinqiao/internal/teachingcase"
 	"github.com/xinqiao/xinqiao/internal/tenant"
+	"github.com/xinqiao/xinqiao/internal/termsummary"
 	"github.com/xinqiao/xinqiao/internal/tracing"
 )
 
@@ -86,6 +91,12 @@ type Server struct {
 	Appointments   *appointment.Service
 	Library        *library.Service
 	TeachingCases  *teachingcase.Service
+	Programs       *program.Service
+	Barometer      *barometer.Service
+	Mailbox        *mailbox.Service
+	TermSummaries  *termsummary.Service
+	MailboxSenders *senderLimiter // nil: 5 messages per address per 10 minutes (in memory only)
+	ClientFiles    *clientfile.Service
 	Audit          *audit.Service
 	Access         Authorizer
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
@@ -260,6 +271,11 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/schools/:schoolId/teaching-case-drafts/:draftId", school, "teaching_cases", "write", s.discardTeachingCase},
 		{"GET", "/api/v1/schools/:schoolId/teaching-cases", school, "teaching_cases", "read", s.teachingCaseBank},
 		{"GET", "/api/v1/districts/:districtId/teaching-cases", district, "teaching_cases", "read", s.teachingCaseBank},
+		// Staff and guardian clients' files: the school's counselors only, never leaders.
+		{"GET", "/api/v1/schools/:schoolId/client-files", school, "client_files", "read", s.listClientFiles},
+		{"POST", "/api/v1/schools/:schoolId/client-files", school, "client_files", "write", s.openClientFile},
+		{"GET", "/api/v1/schools/:schoolId/client-files/:clientFileId", school, "client_files", "read", s.getClientFile},
+		{"POST", "/api/v1/schools/:schoolId/client-files/:clientFileId/sessions", school, "client_files", "write", s.recordClientSession},
 		{"GET", "/api/v1/public/schools/:schoolId/room", public, "", "", s.publicRoom},
 		{"POST", "/api/v1/public/schools/:schoolId/appointment-requests", public, "", "", s.requestAppointment},
 		{"GET", "/api/v1/districts/:districtId/emergency-reviews", district, "emergency_reviews", "read", s.listEmergencyReviews},
@@ -337,6 +353,49 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/districts/:districtId/research/requests/:requestId/files/:name", district, "research", "read", s.downloadResearchFile},
 		{"GET", "/api/v1/r/:token", public, "", "", s.openReferralLink},
 		{"POST", "/api/v1/r/:token", public, "", "", s.answerReferralLink},
+
+		// District plans (区计划), school tasks, activities and compliance.
+		{"GET", "/api/v1/districts/:districtId/terms", district, "terms", "read", s.listTerms},
+		{"POST", "/api/v1/districts/:districtId/terms", district, "terms", "write", s.createTerm},
+		{"GET", "/api/v1/schools/:schoolId/terms", school, "terms", "read", s.listTerms},
+		{"GET", "/api/v1/districts/:districtId/plans", district, "district_plans", "read", s.listDistrictPlans},
+		{"POST", "/api/v1/districts/:districtId/plans", district, "district_plans", "write", s.createDistrictPlan},
+		{"GET", "/api/v1/districts/:districtId/plans/:planId", district, "district_plans", "read", s.getDistrictPlan},
+		{"PUT", "/api/v1/districts/:districtId/plans/:planId", district, "district_plans", "write", s.updateDistrictPlan},
+		{"POST", "/api/v1/districts/:districtId/plans/:planId/publish", district, "district_plans", "write", s.publishDistrictPlan},
+		{"GET", "/api/v1/districts/:districtId/plans/:planId/versions", district, "district_plans", "read", s.districtPlanVersions},
+		{"GET", "/api/v1/districts/:districtId/plans/:planId/compliance", district, "district_plans", "read", s.districtPlanCompliance},
+		{"GET", "/api/v1/schools/:schoolId/plans", school, "plan_tasks", "read", s.schoolPlans},
+		{"GET", "/api/v1/schools/:schoolId/plans/:planId", school, "plan_tasks", "read", s.schoolPlan},
+		{"POST", "/api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence", school, "plan_tasks", "write", s.uploadIndicatorEvidence},
+		{"GET", "/api/v1/schools/:schoolId/activities", school, "activities", "read", s.listActivities},
+		{"POST", "/api/v1/schools/:schoolId/activities", school, "activities", "write", s.recordActivity},
+		{"POST", "/api/v1/schools/:schoolId/activities/:activityId/evidence", school, "activities", "write", s.uploadActivityEvidence},
+		{"GET", "/api/v1/schools/:schoolId/evidence/:evidenceId/content", school, "activities", "read", s.downloadEvidence},
+
+		// The peer liaisons' weekly barometer (晴雨表): the liaison's own form; the school's
+		// counselors and leaders read the reports (no names: a named student goes to intake).
+		{"GET", "/api/v1/schools/:schoolId/barometer/form", school, "barometer_form", "read", s.barometerForm},
+		{"POST", "/api/v1/schools/:schoolId/barometer/form", school, "barometer_form", "write", s.submitBarometer},
+		{"GET", "/api/v1/schools/:schoolId/barometer", school, "barometer", "read", s.listBarometer},
+
+		// The counseling mailbox (心理辅导信箱): a public page per school (no account, no
+		// address stored, rate limited); the school's counselors read, answer and link.
+		{"GET", "/api/v1/public/mailbox/:schoolId", public, "", "", s.mailboxPage},
+		{"POST", "/api/v1/public/mailbox/:schoolId", public, "", "", s.postToMailbox},
+		{"GET", "/api/v1/public/mailbox/:schoolId/replies/:code", public, "", "", s.mailboxReply},
+		{"GET", "/api/v1/schools/:schoolId/mailbox", school, "mailbox", "read", s.mailboxInbox},
+		{"POST", "/api/v1/schools/:schoolId/mailbox/:messageId/answer", school, "mailbox", "write", s.answerMailbox},
+		{"POST", "/api/v1/schools/:schoolId/mailbox/:messageId/link", school, "mailbox", "write", s.linkMailbox},
+
+		// Term summaries (期末小结): drafted from data, written and submitted by the school,
+		// approved, returned or reopened by the district; PDF and XLSX exports.
+		{"GET", "/api/v1/schools/:schoolId/term-summaries/:termId", school, "term_summaries", "read", s.getTermSummary},
+		{"PUT", "/api/v1/schools/:schoolId/term-summaries/:termId", school, "term_summaries", "write", s.saveTermSummary},
+		{"POST", "/api/v1/schools/:schoolId/term-summaries/:termId/submit", school, "term_summaries", "write", s.submitTermSummary},
+		{"GET", "/api/v1/schools/:schoolId/term-summaries/:termId/export", school, "term_summaries", "read", s.exportTermSummary},
+		{"GET", "/api/v1/districts/:districtId/term-summaries", district, "term_summaries", "read", s.termSummaryQueue},
+		{"POST", "/api/v1/districts/:districtId/term-summaries/:schoolId/:termId/review", district, "term_summaries", "write", s.reviewTermSummary},
 	}
 }
 

@@ -48,7 +48,7 @@ export const scenarios = [
     await drawer.locator('.ant-select').first().click();
     await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: /^高$/ }).click();
     await drawer.getByPlaceholder('理由').fill('近期情绪明显低落');
-    await drawer.getByRole('button', { name: /保\s*存/ }).click();
+    await drawer.locator('form').getByRole('button', { name: /保\s*存/ }).click(); // not a signed session's addendum button
     await drawer.locator('.ant-tag').filter({ hasText: /^高$/ }).first().waitFor();
     await page.locator('.ant-drawer:visible .ant-drawer-close').click();
     await page.locator('.ant-drawer-content-wrapper:visible').waitFor({ state: 'hidden' });

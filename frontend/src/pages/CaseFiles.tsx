@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { App, Button, Card, Checkbox, DatePicker, Drawer, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tabs, Tag, Timeline, Typography } from 'antd';
 import { LockOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
@@ -60,6 +60,9 @@ export function mergeTimeline(sessions: Session[], events: CaseFileEvent[]): (Se
   const at = (x: Session | CaseFileEvent) => ('kind' in x ? x.at : x.occurred_at);
   return [...sessions, ...others].sort((a, b) => dayjs(at(a)).valueOf() - dayjs(at(b)).valueOf());
 }
+
+// The screening tab loads its code when opened.
+const AssessmentHistory = lazy(() => import('./casefile/Assessments'));
 
 const channels = ['walk_in', 'scheduled', 'phone', 'online', 'letter', 'mailbox'];
 const participants = ['student', 'guardian', 'teacher'];
@@ -157,13 +160,13 @@ export default function CaseFiles() {
         />
       </Modal>
       <Drawer open={!!openId} width={760} onClose={() => setOpenId(null)} destroyOnHidden title={t('caseFile.timeline')}>
-        {openId && base && <CaseFileDetail base={base} id={openId} />}
+        {openId && base && school && <CaseFileDetail base={base} school={school} id={openId} />}
       </Drawer>
     </Card>
   );
 }
 
-function CaseFileDetail({ base, id }: { base: string; id: string }) {
+function CaseFileDetail({ base, school, id }: { base: string; school: string; id: string }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const qc = useQueryClient();
@@ -206,6 +209,13 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
       message.success(t('caseFile.saved'));
     },
     onError: (e) => tierForm.setFields(toFields(e)),
+  });
+  const setStatus = useMutation({
+    mutationFn: (status: string) => api('PATCH', `${base}/case-files/${id}`, { status }),
+    onSuccess: () => {
+      refresh();
+      message.success(t('caseFile.saved'));
+    },
   });
   const eventItem = (s: CaseFileEvent) => ({
           color: 'gray',
@@ -275,12 +285,16 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
   );
   return (
     <>
-      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error || categories.error} />
+      <ProblemAlert error={file.error || timeline.error || sign.error || addendum.error || setTier.error || setStatus.error || categories.error} />
       {file.data && (
         <Space style={{ marginBottom: 16 }} wrap>
           <Typography.Title level={4} style={{ margin: 0 }}>{file.data.student_name}</Typography.Title>
           <Tag color={tierColor[file.data.risk_tier]}>{t(`caseFile.tierValue.${file.data.risk_tier}`)}</Tag>
-          <Tag>{t(`caseFile.statusValue.${file.data.status}`)}</Tag>
+          {file.data.status === 'archived' ? <Tag>{t(`caseFile.statusValue.${file.data.status}`)}</Tag> : (
+            <Select data-testid="case-status" size="small" style={{ width: 110 }} value={file.data.status} loading={setStatus.isPending}
+              onChange={(status: string) => setStatus.mutate(status)}
+              options={['open', 'monitoring', 'closed'].map((v) => ({ value: v, label: t(`caseFile.statusValue.${v}`) }))} />
+          )}
           {file.data.archive_reason && <Tag data-testid="archive-reason">{t(`handoff.archiveReason.${file.data.archive_reason}`)}</Tag>}
           <Handoff base={base} id={id} counselors={file.data.counselors} disabled={file.data.status === 'archived'} />
         </Space>
@@ -294,6 +308,11 @@ function CaseFileDetail({ base, id }: { base: string; id: string }) {
           { key: 'consent', label: <span data-testid="tab-consent">{t('consent.tab')}</span>, children: <ConsentTab base={base} id={id} /> },
           { key: 'documents', label: t('documents.tab'), children: <Documents base={base} id={id} /> },
           { key: 'emergency', label: t('emergency.tab'), children: <EmergencyGrants base={base} id={id} /> },
+          {
+            key: 'assessments',
+            label: <span data-testid="tab-assessments">{t('screening.assessment.tab')}</span>,
+            children: file.data?.student_id ? <Suspense fallback={null}><AssessmentHistory school={school} studentId={file.data.student_id} /></Suspense> : null,
+          },
           { key: 'crisis', label: <span data-testid="tab-crisis">{t('crisis.tab')}</span>, children: <CrisisTab base={base} id={id} studentId={file.data?.student_id} studentName={file.data?.student_name} /> },
         ]}
       />

@@ -68,6 +68,9 @@ export default function Inbox() {
             data-testid="inbox-item"
             data-kind={it.kind}
             actions={[
+              it.kind === 'screening_alert' && (
+                <a key="alert" data-testid="inbox-open-alerts" onClick={() => navigate('/screening-alerts')}>{t('inbox.openAlerts')}</a>
+              ),
               it.case_file_id && (
                 <a key="open" onClick={() => navigate(`/case-files?open=${it.case_file_id}`)}>{t('inbox.openCaseFile')}</a>
               ),

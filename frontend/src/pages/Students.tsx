@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Alert, App, Button, Card, Checkbox, Descriptions, Drawer, Input, Modal, Select, Space, Table, Tag, Typography, Upload } from 'antd';
 import { DownloadOutlined, UploadOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -11,6 +11,9 @@ import { canImportRoster } from '../nav';
 import { useCursorList } from '../components/useCursorList';
 import ProblemAlert from '../components/ProblemAlert';
 import ImportErrors from '../components/ImportErrors';
+
+// Screening results load only when a counselor opens a student.
+const AssessmentHistory = lazy(() => import('./casefile/Assessments'));
 
 const statusColor = { enrolled: 'green', graduated: 'default', transferred: 'orange' } as const;
 
@@ -87,6 +90,13 @@ export default function Students() {
       {importing && base && school && <ImportDialog path={`${base}/import`} schoolId={school} onClose={() => setImporting(false)} />}
       <Drawer open={!!detail} width={520} title={t('student.detail')} onClose={() => setDetail(null)} destroyOnHidden>
         {detail && base && <StudentDetail path={`${base}/${detail}`} />}
+        {/* Screening results are confidential to the school's counselors. */}
+        {detail && school && current?.role === 'counselor' && (
+          <>
+            <Typography.Title level={5} style={{ marginTop: 16 }}>{t('screening.assessment.tab')}</Typography.Title>
+            <Suspense fallback={null}><AssessmentHistory school={school} studentId={detail} /></Suspense>
+          </>
+        )}
       </Drawer>
     </Card>
   );

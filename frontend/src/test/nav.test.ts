@@ -5,20 +5,20 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'inbox', 'schools', 'users', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit']],
-    ['school_leader', ['home', 'inbox', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'room', 'library', 'audit']],
-    ['counselor', ['home', 'inbox', 'room', 'intake', 'caseFiles', 'warningList', 'crises', 'referrals', 'students', 'library', 'teachingCases']],
+    ['district_admin', ['home', 'inbox', 'schools', 'users', 'districtPlans', 'summaryReviews', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit']],
+    ['school_leader', ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'schoolCampaigns', 'room', 'library', 'audit']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'clientFiles', 'warningList', 'crises', 'referrals', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'students', 'library', 'teachingCases']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
-    ['peer_liaison', ['home', 'inbox']],
-    ['district_supervisor', ['home', 'inbox', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases']],
+    ['peer_liaison', ['home', 'barometer', 'inbox']],
+    ['district_supervisor', ['home', 'inbox', 'districtPlans', 'summaryReviews', 'campaigns', 'screeningEscalations', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases']],
     ['researcher', ['home', 'inbox']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
   });
 
   it('says "later" on the home page of roles whose modules are not built yet', () => {
-    expect(['district_supervisor', 'researcher', 'peer_liaison'].every((r) => modulesLater(r as never))).toBe(true);
-    expect(['district_admin', 'school_leader', 'counselor', 'homeroom_teacher'].some((r) => modulesLater(r as never))).toBe(false);
+    expect(['researcher'].every((r) => modulesLater(r as never))).toBe(true);
+    expect(['district_admin', 'district_supervisor', 'peer_liaison', 'school_leader', 'counselor', 'homeroom_teacher'].some((r) => modulesLater(r as never))).toBe(false);
   });
 
   it('lets only school leaders import rosters', () => {
