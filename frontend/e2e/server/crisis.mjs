@@ -1,5 +1,5 @@
 // Crisis intervention and referral end to end (issue 5): a PHQ-9 critical-item alert of the
-// demo data becomes a crisis; the district supervisor does not see it on the crisis board;
+// demo data becomes a crisis (from the screening alert queue); the district supervisor does not see it on the crisis board;
 // its deadlines are moved into the past (psql as the owner) so that the worker's
 // crisis:escalate job (every minute) escalates it to the district, where the supervisor
 // sees it without a name and comments; the counselor records the risk assessment (a 409
@@ -57,11 +57,10 @@ export const scenarios = [
 
     // 2. The counselor opens a crisis from the PHQ-9 critical-item alert.
     await switchUser(page, 'counselor.s1');
-    await page.getByTestId('nav-crises').click();
-    await page.getByTestId('crises-table').waitFor();
-    await page.getByTestId('crisis-open').click();
-    await page.getByTestId('crisis-open-alert').click();
-    await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: 'PHQ' }).filter({ hasText: '关键题' }).first().click();
+    await page.getByTestId('nav-screeningAlerts').click();
+    const alertRow = page.getByTestId('alerts-table').locator('tbody tr.ant-table-row').filter({ hasText: 'PHQ' }).filter({ hasText: '关键题' }).first();
+    await alertRow.getByTestId('crisis-open-from-alert').click();
+    await page.getByTestId('crisis-open-from').waitFor();
     await choose(page, 'crisis-open-level', '高');
     await page.getByTestId('crisis-open-note').fill(`端到端：PHQ-9 第9题为2 ${stamp}`);
     await page.getByTestId('crisis-open-submit').click();
