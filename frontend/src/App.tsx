@@ -40,10 +40,18 @@ const ScreeningAlerts = lazy(() => import('./pages/ScreeningAlerts'));
 const ScreeningEscalations = lazy(() => import('./pages/ScreeningEscalations'));
 const StudentScreening = lazy(() => import('./pages/StudentScreening'));
 
+const Crises = lazy(() => import('./pages/Crises'));
+const Referrals = lazy(() => import('./pages/Referrals'));
+const Institutions = lazy(() => import('./pages/Institutions'));
+const CrisisSettings = lazy(() => import('./pages/CrisisSettings'));
+const CrisisBoard = lazy(() => import('./pages/CrisisBoard'));
+const ReferralLink = lazy(() => import('./pages/ReferralLink'));
+
+// A partner institution's referral link /r/<token> is public too.
 // isPublicPath: pages without an account (a student's questionnaire at /s/<code>, a school's
 // public request page at /request/<school>). A 401 there must never send the visitor to the login page.
 export function isPublicPath(pathname: string): boolean {
-  return pathname.startsWith('/s/') || pathname.startsWith('/request/') || pathname.startsWith('/mailbox/');
+  return pathname.startsWith('/r/') || pathname.startsWith('/s/') || pathname.startsWith('/request/') || pathname.startsWith('/mailbox/');
 }
 const DistrictPlans = lazy(() => import('./pages/DistrictPlans'));
 const Compliance = lazy(() => import('./pages/Compliance'));
@@ -126,6 +134,11 @@ function Guarded() {
           <Route path="/mailbox-inbox" element={<Allowed k="mailbox"><MailboxInbox /></Allowed>} />
           <Route path="/term-summaries" element={<Allowed k="termSummaries"><TermSummaries /></Allowed>} />
           <Route path="/summary-reviews" element={<Allowed k="summaryReviews"><SummaryReviews /></Allowed>} />
+          <Route path="/crises" element={<Allowed k="crises"><Crises /></Allowed>} />
+          <Route path="/referrals" element={<Allowed k="referrals"><Referrals /></Allowed>} />
+          <Route path="/institutions" element={<Allowed k="institutions"><Institutions /></Allowed>} />
+          <Route path="/crisis-settings" element={<Allowed k="crisisSettings"><CrisisSettings /></Allowed>} />
+          <Route path="/crisis-board" element={<Allowed k="crisisBoard"><CrisisBoard /></Allowed>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>
@@ -149,6 +162,8 @@ export default function App() {
           <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
             <UnauthorizedBridge />
             <Routes>
+              {/* A partner institution's referral link: no account, no session lookup, no app layout. */}
+              <Route path="/r/:token" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><ReferralLink /></Suspense>} />
               {/* The student questionnaire: no account, no session lookup, no app layout. */}
               <Route path="/s/:code" element={<Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}><StudentScreening /></Suspense>} />
               {/* The public mailbox page: no session, no /me call, never sent to the login page. */}

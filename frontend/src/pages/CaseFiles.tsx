@@ -17,6 +17,7 @@ import { useConcernCategories } from './casefile/categories';
 import SupportPlans from './casefile/SupportPlans';
 import Documents from './casefile/Documents';
 import EmergencyGrants from './casefile/EmergencyGrants';
+import CrisisTab from './casefile/CrisisTab';
 
 interface Entry {
   case_file_id: string;
@@ -312,6 +313,7 @@ function CaseFileDetail({ base, school, id }: { base: string; school: string; id
             label: <span data-testid="tab-assessments">{t('screening.assessment.tab')}</span>,
             children: file.data?.student_id ? <Suspense fallback={null}><AssessmentHistory school={school} studentId={file.data.student_id} /></Suspense> : null,
           },
+          { key: 'crisis', label: <span data-testid="tab-crisis">{t('crisis.tab')}</span>, children: <CrisisTab base={base} id={id} studentId={file.data?.student_id} studentName={file.data?.student_name} /> },
         ]}
       />
       <Modal open={recording} width={640} title={t('caseFile.newSession')} onCancel={() => setRecording(false)} onOk={() => form.submit()}

@@ -10,6 +10,7 @@ import { outcomes, pick, type Alert, type Assessment } from '../api/screening';
 import { useSession } from '../session';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { tierColor } from './WarningList';
+import { OpenCrisisButton } from './Crises';
 
 // sortAlerts: open before acknowledged, overdue first, then by deadline.
 export function sortAlerts(items: Alert[]): Alert[] {
@@ -137,6 +138,8 @@ export default function ScreeningAlerts() {
                       onClick={() => ack.mutate({ alert: a, outcome: 'case_opened', open_case_file: true })}>
                       {t('screening.alert.openCaseFile')}
                     </Button>
+                    <OpenCrisisButton base={base} onOpened={(c) => { void qc.invalidateQueries({ queryKey: ['screening-alerts'] }); navigate(`/crises?crisis=${c.id}`); }}
+                      from={{ source: 'screening_alert', source_id: a.id, label: `${a.student_name}（${a.student_number}）· ${a.instrument_code.toUpperCase()} · ${t(`screening.alert.reasonValue.${a.reason}`)}` }} />
                   </>
                 )}
                 {a.acknowledged_at && a.case_file_id && <a onClick={() => navigate(`/case-files?open=${a.case_file_id}`)}>{t('inbox.openCaseFile')}</a>}
