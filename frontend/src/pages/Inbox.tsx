@@ -71,6 +71,13 @@ export default function Inbox() {
               it.kind === 'screening_alert' && (
                 <a key="alert" data-testid="inbox-open-alerts" onClick={() => navigate('/screening-alerts')}>{t('inbox.openAlerts')}</a>
               ),
+              it.subject_type === 'crisis' && it.subject_id && (
+                <a key="crisis" data-testid="inbox-open-crisis"
+                  onClick={() => navigate(current?.scope_type === 'district' ? '/crisis-board' : `/crises?crisis=${it.subject_id}`)}>{t('inbox.openCrisis')}</a>
+              ),
+              it.subject_type === 'referral' && (
+                <a key="referral" data-testid="inbox-open-referrals" onClick={() => navigate('/referrals')}>{t('inbox.openReferrals')}</a>
+              ),
               it.case_file_id && (
                 <a key="open" onClick={() => navigate(`/case-files?open=${it.case_file_id}`)}>{t('inbox.openCaseFile')}</a>
               ),

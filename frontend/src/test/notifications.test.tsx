@@ -128,4 +128,23 @@ describe('notifications', () => {
     const put = calls(fetch, '/api/v1/me/notification-settings', 'PUT')[1];
     expect(JSON.parse((put[1] as RequestInit).body as string)).toEqual({ email: 'teacher@example.com', email_enabled: true });
   });
+
+  it('links a crisis escalation to the crisis board for the supervisor', { timeout: 30000 }, async () => {
+    const escalated = { ...item, kind: 'crisis_escalated', subject_type: 'crisis', subject_id: 'c1' };
+    const fetch = vi.fn(async (url: string) => {
+      if (url === '/api/v1/me') return json(200, supervisor);
+      if (url === '/api/v1/districts/d1/inbox/summary') return json(200, { unread: 1, open_tasks: 1 });
+      if (url === '/api/v1/districts/d1/inbox') return json(200, { items: [escalated], unread: 1, open_tasks: 1 });
+      return json(200, { items: [], next_cursor: null });
+    });
+    vi.stubGlobal('fetch', fetch);
+    window.history.pushState({}, '', '/inbox');
+    render(<App />);
+    const link = await screen.findByTestId('inbox-open-crisis', {}, { timeout: 10000 });
+    expect(link.textContent).toBe('查看危机');
+    await act(async () => {
+      fireEvent.click(link);
+    });
+    expect(window.location.pathname).toBe('/crisis-board');
+  });
 });
