@@ -241,7 +241,7 @@ func (s *Service) Publish(ctx context.Context, a scope.Actor, district uuid.UUID
 							parts = append(parts, index[cellKey{p, r[0], r[1], c}])
 						}
 					}
-					if len(parts) > 0 && !(kind != "school" && len(parts) == 1 && false) {
+					if len(parts) > 0 {
 						t.Lines = append(t.Lines, suppress.Line{Total: dist, Parts: parts})
 					}
 				}

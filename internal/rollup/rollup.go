@@ -197,8 +197,6 @@ func (s *Service) RebuildAll(ctx context.Context) error {
 	return nil
 }
 
-var china = time.FixedZone("CST", 8*3600)
-
 // Start is the first day of the period of kind holding day (China dates): weeks from
 // Monday, months, and terms from 1 February and 1 August (as rollup_period_start).
 func Start(kind string, day time.Time) time.Time {

@@ -100,6 +100,7 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, a scope.Actor, school, s
 		recordedBy = &a.UserID
 	}
 	ids := make([]uuid.UUID, 0, len(sheets))
+	var counselors []uuid.UUID
 	for _, sh := range sheets {
 		raw, err := json.Marshal(sh.answers)
 		if err != nil {
@@ -137,13 +138,14 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, a scope.Actor, school, s
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, school, alert, id, student, campaign, sh.ins.Code, reason, sh.result.Band, tier, now, due); err != nil {
 			return nil, database.MapError(err)
 		}
-		rows, err := tx.Query(ctx, `SELECT school_counselors($1)`, school)
-		if err != nil {
-			return nil, database.MapError(err)
-		}
-		counselors, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		if err != nil {
-			return nil, database.MapError(err)
+		if counselors == nil { // once per submission, not once per alert
+			rows, err := tx.Query(ctx, `SELECT school_counselors($1)`, school)
+			if err != nil {
+				return nil, database.MapError(err)
+			}
+			if counselors, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+				return nil, database.MapError(err)
+			}
 		}
 		for _, c := range counselors {
 			if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c, Kind: "screening_alert", Task: true,
