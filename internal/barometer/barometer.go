@@ -312,15 +312,13 @@ func (s *Service) RemindMissing(ctx context.Context) (int, error) {
 		if err != nil {
 			return database.MapError(err)
 		}
-		posted := map[uuid.UUID]int{}
-		var schools []scope.Actor
+		var posted audit.PerSchool
 		for i, x := range list {
+			a := scope.Actor{DistrictID: x.district, SchoolID: x.school, Kind: scope.School, Username: "system:barometer_reminder"}
 			if i == 0 || x.school != list[i-1].school {
-				a := scope.Actor{DistrictID: x.district, SchoolID: x.school, Kind: scope.School, Username: "system:barometer_reminder"}
 				if err := database.SetScope(ctx, tx, a); err != nil {
 					return fault.Wrap(err, "scope")
 				}
-				schools = append(schools, a)
 			}
 			homeroom := x.homeroom
 			ok, err := inbox.Post(ctx, tx, inbox.Notice{School: x.school, User: x.user, Kind: KindMissing, Task: true, Subject: "homeroom", SubjectID: &homeroom,
@@ -329,23 +327,13 @@ func (s *Service) RemindMissing(ctx context.Context) (int, error) {
 				return err
 			}
 			if ok {
-				posted[x.school]++
 				total++
+				posted.Add(a, 1)
 			}
 		}
-		for _, a := range schools {
-			if posted[a.SchoolID] == 0 {
-				continue
-			}
-			if err := database.SetScope(ctx, tx, a); err != nil {
-				return fault.Wrap(err, "scope")
-			}
-			if err := audit.Record(ctx, tx, a, audit.Entry{Action: "barometer.remind", ObjectType: "barometer_report",
-				Reason: fmt.Sprintf("%d reminders posted", posted[a.SchoolID])}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return posted.Record(ctx, tx, func(_ scope.Actor, n int) audit.Entry {
+			return audit.Entry{Action: "barometer.remind", ObjectType: "barometer_report", Reason: fmt.Sprintf("%d reminders posted", n)}
+		})
 	})
 	return total, err
 }

@@ -2,7 +2,6 @@ package crisis
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,8 +11,8 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
+	"github.com/xinqiao/xinqiao/internal/escalation"
 	"github.com/xinqiao/xinqiao/internal/fault"
-	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/scope"
 )
 
@@ -148,93 +147,29 @@ type DistrictNotifier func(ctx context.Context, tx pgx.Tx, district, crisis uuid
 // the district's leader time, to the district supervisors' crisis board. Each step
 // happens once per crisis whatever the number of runs or retries. It returns the steps.
 func (s *Service) EscalateOverdue(ctx context.Context, notify DistrictNotifier) (int, error) {
-	type due struct {
-		district, school, crisis uuid.UUID
-		escalation               string
-		since                    time.Time
-		leaderMinutes            int
-	}
 	steps := 0
 	now := s.now()
+	ladder := escalation.Ladder{Username: "system:crisis_escalation", Step: "crisis_escalate",
+		LeaderKind: "crisis_escalated", Subject: "crisis", DedupePrefix: "crisis_leader:", AuditAction: "crises.escalate"}
+	if notify != nil {
+		ladder.OnDistrict = func(ctx context.Context, tx pgx.Tx, it escalation.Item) error {
+			return notify(ctx, tx, it.District, it.ID)
+		}
+	}
 	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-		steps = 0
 		rows, err := tx.Query(ctx, `SELECT district_id, school_id, crisis_id, escalation, overdue_since, leader_minutes FROM crises_overdue($1)`, now)
 		if err != nil {
 			return database.MapError(err)
 		}
-		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
-			var x due
-			return x, r.Scan(&x.district, &x.school, &x.crisis, &x.escalation, &x.since, &x.leaderMinutes)
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (escalation.Item, error) {
+			var x escalation.Item
+			return x, r.Scan(&x.District, &x.School, &x.ID, &x.Level, &x.Since, &x.LeaderMinutes)
 		})
 		if err != nil {
 			return database.MapError(err)
 		}
-		per := map[uuid.UUID]int{}
-		var actors []scope.Actor
-		for i, x := range list {
-			a := scope.Actor{DistrictID: x.district, SchoolID: x.school, Kind: scope.School, Username: "system:crisis_escalation"}
-			if i == 0 || x.school != list[i-1].school {
-				actors = append(actors, a)
-			}
-			if err := database.SetScope(ctx, tx, a); err != nil {
-				return fault.Wrap(err, "scope")
-			}
-			level := x.escalation
-			if level == "none" {
-				var moved bool
-				if err := tx.QueryRow(ctx, `SELECT crisis_escalate($1, $2, 'none', 'leader', $3)`, x.school, x.crisis, now).Scan(&moved); err != nil {
-					return database.MapError(err)
-				}
-				if moved {
-					steps++
-					per[x.school]++
-					rows, err := tx.Query(ctx, `SELECT school_leaders($1)`, x.school)
-					if err != nil {
-						return database.MapError(err)
-					}
-					leaders, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-					if err != nil {
-						return database.MapError(err)
-					}
-					id := x.crisis
-					for _, l := range leaders {
-						if _, err := inbox.Post(ctx, tx, inbox.Notice{School: x.school, User: l, Kind: "crisis_escalated", Task: true,
-							Subject: "crisis", SubjectID: &id, DedupeKey: "crisis_leader:" + id.String()}); err != nil {
-							return err
-						}
-					}
-				}
-				level = "leader"
-			}
-			if level == "leader" && !now.Before(x.since.Add(time.Duration(x.leaderMinutes)*time.Minute)) {
-				var moved bool
-				if err := tx.QueryRow(ctx, `SELECT crisis_escalate($1, $2, 'leader', 'district', $3)`, x.school, x.crisis, now).Scan(&moved); err != nil {
-					return database.MapError(err)
-				}
-				if moved {
-					steps++
-					per[x.school]++
-					if notify != nil {
-						if err := notify(ctx, tx, x.district, x.crisis); err != nil {
-							return err
-						}
-					}
-				}
-			}
-		}
-		for _, a := range actors {
-			if per[a.SchoolID] == 0 {
-				continue
-			}
-			if err := database.SetScope(ctx, tx, a); err != nil {
-				return fault.Wrap(err, "scope")
-			}
-			if err := audit.Record(ctx, tx, a, audit.Entry{Action: "crises.escalate", ObjectType: "school", ObjectID: a.SchoolID.String(),
-				Reason: strconv.Itoa(per[a.SchoolID]) + " escalation steps"}); err != nil {
-				return err
-			}
-		}
-		return nil
+		steps, err = ladder.Run(ctx, tx, list, now)
+		return err
 	})
 	return steps, err
 }

@@ -396,13 +396,9 @@ func (s *Service) RemindFeedbackOverdue(ctx context.Context) (int, error) {
 		if err != nil {
 			return database.MapError(err)
 		}
-		per := map[uuid.UUID]int{}
-		var actors []scope.Actor
-		for i, x := range list {
+		var per audit.PerSchool
+		for _, x := range list {
 			a := scope.Actor{DistrictID: x.district, SchoolID: x.school, Kind: scope.School, Username: "system:referral_feedback"}
-			if i == 0 || x.school != list[i-1].school {
-				actors = append(actors, a)
-			}
 			if err := database.SetScope(ctx, tx, a); err != nil {
 				return fault.Wrap(err, "scope")
 			}
@@ -414,22 +410,12 @@ func (s *Service) RemindFeedbackOverdue(ctx context.Context) (int, error) {
 			}
 			if ok {
 				posted++
-				per[x.school]++
+				per.Add(a, 1)
 			}
 		}
-		for _, a := range actors {
-			if per[a.SchoolID] == 0 {
-				continue
-			}
-			if err := database.SetScope(ctx, tx, a); err != nil {
-				return fault.Wrap(err, "scope")
-			}
-			if err := audit.Record(ctx, tx, a, audit.Entry{Action: "referrals.remind", ObjectType: "school", ObjectID: a.SchoolID.String(),
-				Reason: strconv.Itoa(per[a.SchoolID]) + " feedback reminders"}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return per.Record(ctx, tx, func(a scope.Actor, n int) audit.Entry {
+			return audit.Entry{Action: "referrals.remind", ObjectType: "school", ObjectID: a.SchoolID.String(), Reason: strconv.Itoa(n) + " feedback reminders"}
+		})
 	})
 	return posted, err
 }

@@ -3,7 +3,6 @@ package screening
 import (
 	"context"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,8 +10,8 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
+	"github.com/xinqiao/xinqiao/internal/escalation"
 	"github.com/xinqiao/xinqiao/internal/fault"
-	"github.com/xinqiao/xinqiao/internal/inbox"
 	"github.com/xinqiao/xinqiao/internal/scope"
 )
 
@@ -172,89 +171,29 @@ func (s *Service) DistrictEscalations(ctx context.Context, a scope.Actor, distri
 // once per alert whatever the number of runs, workers or retries. It returns how many
 // steps it took.
 func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
-	type due struct {
-		district, school, alert uuid.UUID
-		escalation              string
-		dueAt                   time.Time
-		leaderMinutes           int
-	}
 	steps := 0
 	now := s.now()
 	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-		steps = 0
 		rows, err := tx.Query(ctx, `SELECT district_id, school_id, alert_id, escalation, due_at, leader_minutes
 			FROM screening_alerts_overdue($1)`, now)
 		if err != nil {
 			return database.MapError(err)
 		}
-		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
-			var x due
-			return x, r.Scan(&x.district, &x.school, &x.alert, &x.escalation, &x.dueAt, &x.leaderMinutes)
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (escalation.Item, error) {
+			var x escalation.Item
+			return x, r.Scan(&x.District, &x.School, &x.ID, &x.Level, &x.Since, &x.LeaderMinutes)
 		})
 		if err != nil {
 			return database.MapError(err)
 		}
-		perSchool := map[uuid.UUID]int{}
-		var actors []scope.Actor
-		for i, x := range list {
-			a := scope.Actor{DistrictID: x.district, SchoolID: x.school, Kind: scope.School, Username: "system:screening_escalation"}
-			if i == 0 || x.school != list[i-1].school {
-				actors = append(actors, a)
-			}
-			if err := database.SetScope(ctx, tx, a); err != nil {
-				return fault.Wrap(err, "scope")
-			}
-			level := x.escalation
-			if level == "none" {
-				var moved bool
-				if err := tx.QueryRow(ctx, `SELECT screening_alert_escalate($1, $2, 'none', 'leader', $3)`, x.school, x.alert, now).Scan(&moved); err != nil {
-					return database.MapError(err)
-				}
-				if moved {
-					steps++
-					perSchool[x.school]++
-					rows, err := tx.Query(ctx, `SELECT school_leaders($1)`, x.school)
-					if err != nil {
-						return database.MapError(err)
-					}
-					leaders, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-					if err != nil {
-						return database.MapError(err)
-					}
-					alert := x.alert
-					for _, l := range leaders {
-						if _, err := inbox.Post(ctx, tx, inbox.Notice{School: x.school, User: l, Kind: "screening_alert_escalated", Task: true,
-							Subject: "screening_alert", SubjectID: &alert, DedupeKey: "screening_alert_leader:" + alert.String()}); err != nil {
-							return err
-						}
-					}
-				}
-				level = "leader"
-			}
-			if level == "leader" && !now.Before(x.dueAt.Add(time.Duration(x.leaderMinutes)*time.Minute)) {
-				var moved bool
-				if err := tx.QueryRow(ctx, `SELECT screening_alert_escalate($1, $2, 'leader', 'district', $3)`, x.school, x.alert, now).Scan(&moved); err != nil {
-					return database.MapError(err)
-				}
-				if moved {
-					steps++
-					perSchool[x.school]++
-				}
-			}
-		}
-		for _, a := range actors {
-			if perSchool[a.SchoolID] == 0 {
-				continue
-			}
-			if err := database.SetScope(ctx, tx, a); err != nil {
-				return fault.Wrap(err, "scope")
-			}
-			if err := audit.Record(ctx, tx, a, audit.Entry{Action: "screening_alerts.escalate", ObjectType: "school", ObjectID: a.SchoolID.String(),
-				Reason: strconv.Itoa(perSchool[a.SchoolID]) + " escalation steps"}); err != nil {
-				return err
-			}
-		}
-		return nil
+		steps, err = alertLadder.Run(ctx, tx, list, now)
+		return err
 	})
 	return steps, err
 }
+
+// alertLadder escalates overdue alerts: leaders after the counselors' deadline, the
+// district after the leaders' time.
+var alertLadder = escalation.Ladder{Username: "system:screening_escalation", Step: "screening_alert_escalate",
+	LeaderKind: "screening_alert_escalated", Subject: "screening_alert", DedupePrefix: "screening_alert_leader:",
+	AuditAction: "screening_alerts.escalate"}

@@ -595,15 +595,13 @@ func (s *Service) RemindOverdue(ctx context.Context) (int, error) {
 		if err != nil {
 			return database.MapError(err)
 		}
-		posted := map[uuid.UUID]int{}
-		var schools []scope.Actor
+		var posted audit.PerSchool
 		for i, x := range list {
+			a := scope.Actor{DistrictID: x.district, SchoolID: x.school, Kind: scope.School, Username: "system:support_plan_review"}
 			if i == 0 || x.school != list[i-1].school {
-				a := scope.Actor{DistrictID: x.district, SchoolID: x.school, Kind: scope.School, Username: "system:support_plan_review"}
 				if err := database.SetScope(ctx, tx, a); err != nil {
 					return fault.Wrap(err, "scope")
 				}
-				schools = append(schools, a)
 			}
 			date := x.reviewDate.Format(dateLayout)
 			dueAt := time.Date(x.reviewDate.Year(), x.reviewDate.Month(), x.reviewDate.Day(), 0, 0, 0, 0, china)
@@ -615,23 +613,13 @@ func (s *Service) RemindOverdue(ctx context.Context) (int, error) {
 				return err
 			}
 			if ok {
-				posted[x.school]++
 				total++
+				posted.Add(a, 1)
 			}
 		}
-		for _, a := range schools {
-			if posted[a.SchoolID] == 0 {
-				continue
-			}
-			if err := database.SetScope(ctx, tx, a); err != nil {
-				return fault.Wrap(err, "scope")
-			}
-			if err := audit.Record(ctx, tx, a, audit.Entry{Action: "support_plans.remind", ObjectType: "support_plan",
-				Reason: fmt.Sprintf("%d review tasks posted", posted[a.SchoolID])}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return posted.Record(ctx, tx, func(_ scope.Actor, n int) audit.Entry {
+			return audit.Entry{Action: "support_plans.remind", ObjectType: "support_plan", Reason: fmt.Sprintf("%d review tasks posted", n)}
+		})
 	})
 	return total, err
 }
