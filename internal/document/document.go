@@ -15,17 +15,14 @@ package document
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -35,6 +32,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/upload"
 )
 
 // ObjectStore keeps the bytes, one bucket per district (blob.Store implements it).
@@ -60,7 +58,10 @@ type Cipher interface {
 }
 
 // DefaultMaxBytes is the size cap of a document when none is configured (20 MiB).
-const DefaultMaxBytes = 20 << 20
+const DefaultMaxBytes = upload.DefaultMaxBytes
+
+// TypeNames names the types a document may have (every type upload.Detect knows).
+const TypeNames = "PDF, JPEG, PNG, WEBP, DOCX, M4A or MP3"
 
 // Service is the document domain service.
 type Service struct {
@@ -128,63 +129,22 @@ func (in *Input) validate() error {
 	return nil
 }
 
-// filename makes a safe download name: the base name without control characters, at
-// most 120 characters, with the extension of the detected type.
-func filename(name, contentType string) string {
-	name = strings.ToValidUTF8(name, "")
-	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || strings.ContainsRune(`/\:*?"<>|`, r) {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(name)
-	if r := []rune(name); len(r) > 120 {
-		name = string(r[:120])
-	}
-	ext := Extensions[contentType]
-	switch e := strings.ToLower(path.Ext(name)); {
-	case name == "" || name == "." || name == "..":
-		return "document" + ext
-	case e == ext || (contentType == TypeJPEG && e == ".jpeg"):
-		return name
-	}
-	return name + ext
-}
-
 // Upload stores a document in a case file. content is read up to the size cap; its type
 // is detected from the bytes and image metadata is stripped before it is stored.
 func (s *Service) Upload(ctx context.Context, a scope.Actor, school, caseFile uuid.UUID, in Input, content io.Reader) (Document, error) {
 	if err := in.validate(); err != nil {
 		return Document{}, err
 	}
-	limit := s.Limit()
-	data, err := io.ReadAll(io.LimitReader(content, limit+1))
+	file, err := upload.Read(content, upload.Rules{MaxBytes: s.Limit(), TypeNames: TypeNames})
 	if err != nil {
-		return Document{}, fault.New(fault.Malformed, "the file could not be read")
+		return Document{}, err
 	}
-	if len(data) == 0 {
-		return Document{}, fault.Validation(fault.Field("file", "required", "the file is empty"))
-	}
-	if int64(len(data)) > limit {
-		return Document{}, &fault.Error{Kind: fault.TooLarge, Message: fmt.Sprintf("the file is larger than %d bytes", limit),
-			Fields: []fault.FieldError{fault.Field("file", "too_large", fmt.Sprintf("at most %d bytes", limit))}}
-	}
-	ct := Detect(data)
-	if ct == "" {
-		return Document{}, &fault.Error{Kind: fault.Unsupported, Message: "the file must be a PDF, JPEG, PNG, WEBP, DOCX, M4A or MP3 file",
-			Fields: []fault.FieldError{fault.Field("file", "unsupported_type", "PDF, JPEG, PNG, WEBP, DOCX, M4A or MP3 only")}}
-	}
-	if data, err = StripMetadata(ct, data); err != nil {
-		return Document{}, fault.Validation(fault.Field("file", "invalid_format", "the image cannot be read"))
-	}
-	sum := sha256.Sum256(data)
+	data, ct, sum := file.Data, file.ContentType, file.SHA256
 	if a.DistrictID == uuid.Nil {
 		return Document{}, fault.New(fault.NotFound, "not found")
 	}
 	d := Document{ID: uuid.Must(uuid.NewV7()), CaseFileID: caseFile, SessionID: in.SessionID, Kind: in.Kind, Title: in.Title,
-		Filename: filename(in.Filename, ct), ContentType: ct, SizeBytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
+		Filename: upload.Filename(in.Filename, ct, "document"), ContentType: ct, SizeBytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
 		UploadedBy: a.UserID, school: school, district: a.DistrictID}
 	d.key = school.String() + "/" + caseFile.String() + "/" + d.ID.String()
 

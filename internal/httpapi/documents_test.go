@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinqiao/xinqiao/internal/document"
+	"github.com/xinqiao/xinqiao/internal/upload"
 )
 
 // testImage is a small picture with some structure.
@@ -368,7 +369,7 @@ func TestDocumentTypesDetectedFromContent(t *testing.T) {
 	}{
 		{"note.txt", "application/pdf", "note.txt.pdf", pdfFixture},
 		{"photo.png", "image/jpeg", "photo.png.jpg", jpegFixture(false)},
-		{"期末报告.docx", document.TypeDOCX, "期末报告.docx", docxFixture(true)},
+		{"期末报告.docx", upload.TypeDOCX, "期末报告.docx", docxFixture(true)},
 		{"录音.m4a", "audio/mp4", "录音.m4a", m4a},
 		{"voice", "audio/mpeg", "voice.mp3", mp3},
 	}

@@ -3,9 +3,7 @@ package library
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"path"
@@ -20,6 +18,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/upload"
 )
 
 // ObjectStore keeps document bytes in the district's bucket (blob.Store implements it).
@@ -60,34 +59,16 @@ func (s *Service) AddDocument(ctx context.Context, a scope.Actor, district uuid.
 	if err := in.validate(); err != nil {
 		return Item{}, err
 	}
-	limit := s.Files.MaxBytes
-	if limit <= 0 {
-		limit = document.DefaultMaxBytes
-	}
-	data, err := io.ReadAll(io.LimitReader(content, limit+1))
+	file, err := upload.Read(content, upload.Rules{MaxBytes: s.Files.MaxBytes, TypeNames: document.TypeNames})
 	if err != nil {
-		return Item{}, fault.New(fault.Malformed, "the file could not be read")
+		return Item{}, err
 	}
-	if len(data) == 0 {
-		return Item{}, fault.Validation(fault.Field("file", "required", "the file is empty"))
-	}
-	if int64(len(data)) > limit {
-		return Item{}, &fault.Error{Kind: fault.TooLarge, Message: fmt.Sprintf("the file is larger than %d bytes", limit),
-			Fields: []fault.FieldError{fault.Field("file", "too_large", fmt.Sprintf("at most %d bytes", limit))}}
-	}
-	ct := document.Detect(data)
-	if ct == "" {
-		return Item{}, &fault.Error{Kind: fault.Unsupported, Message: "the file must be a PDF, JPEG, PNG, WEBP, DOCX, M4A or MP3 file",
-			Fields: []fault.FieldError{fault.Field("file", "unsupported_type", "PDF, JPEG, PNG, WEBP, DOCX, M4A or MP3 only")}}
-	}
-	if data, err = document.StripMetadata(ct, data); err != nil {
-		return Item{}, fault.Validation(fault.Field("file", "invalid_format", "the image cannot be read"))
-	}
+	data, ct := file.Data, file.ContentType
 	name := strings.TrimSpace(path.Base(strings.ReplaceAll(in.Filename, `\`, "/")))
 	if name == "" || name == "." || name == "/" || utf8.RuneCountInString(name) > 200 {
 		name = "document"
 	}
-	sum := sha256.Sum256(data)
+	sum := file.SHA256
 	id := uuid.Must(uuid.NewV7())
 	key := "library/" + id.String()
 	if err := s.Files.Store.Put(ctx, district, key, bytes.NewReader(data), int64(len(data)), ct); err != nil {
@@ -150,7 +131,7 @@ func (s *Service) OpenDocument(ctx context.Context, a scope.Actor, district, id 
 // Limit is the effective size cap of a document.
 func (s *Service) Limit() int64 {
 	if s.Files == nil || s.Files.MaxBytes <= 0 {
-		return document.DefaultMaxBytes
+		return upload.DefaultMaxBytes
 	}
 	return s.Files.MaxBytes
 }

@@ -3,24 +3,18 @@ package program
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
-	"path"
-	"slices"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
-	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/scope"
+	"github.com/xinqiao/xinqiao/internal/upload"
 )
 
 // ObjectStore keeps the bytes of evidence, one bucket per district (blob.Store implements it).
@@ -31,7 +25,7 @@ type ObjectStore interface {
 }
 
 // DefaultMaxBytes is the size cap of an evidence file when none is configured (20 MiB).
-const DefaultMaxBytes = 20 << 20
+const DefaultMaxBytes = upload.DefaultMaxBytes
 
 // Limit is the effective size cap.
 func (s *Service) Limit() int64 {
@@ -42,7 +36,7 @@ func (s *Service) Limit() int64 {
 }
 
 // EvidenceTypes are the allowed types of evidence (detected from the content).
-var EvidenceTypes = []string{document.TypePDF, document.TypeJPEG, document.TypePNG, document.TypeWEBP, document.TypeDOCX}
+var EvidenceTypes = []string{upload.TypePDF, upload.TypeJPEG, upload.TypePNG, upload.TypeWEBP, upload.TypeDOCX}
 
 // Evidence is a stored evidence document.
 type Evidence struct {
@@ -72,29 +66,6 @@ type EvidenceInput struct {
 	Filename      string
 }
 
-func safeName(name, contentType string) string {
-	name = strings.ToValidUTF8(name, "")
-	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || strings.ContainsRune(`/\:*?"<>|`, r) {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(name)
-	if r := []rune(name); len(r) > 120 {
-		name = string(r[:120])
-	}
-	ext := document.Extensions[contentType]
-	if name == "" || name == "." || name == ".." {
-		return "evidence" + ext
-	}
-	if strings.EqualFold(path.Ext(name), ext) {
-		return name
-	}
-	return name + ext
-}
-
 // UploadEvidence stores an evidence file. The type is detected from the content against
 // the allowlist; image metadata is stripped. The object is written with no transaction
 // open, then the row; when the row fails the object is removed.
@@ -104,28 +75,12 @@ func (s *Service) UploadEvidence(ctx context.Context, a scope.Actor, school uuid
 	if len(f) > 0 {
 		return Evidence{}, fault.Validation(f...)
 	}
-	limit := s.Limit()
-	data, err := io.ReadAll(io.LimitReader(content, limit+1))
+	file, err := upload.Read(content, upload.Rules{MaxBytes: s.Limit(), Types: EvidenceTypes, Noun: "evidence", TypeNames: "PDF, JPEG, PNG, WEBP or DOCX"})
 	if err != nil {
-		return Evidence{}, fault.New(fault.Malformed, "the file could not be read")
+		return Evidence{}, err
 	}
-	if len(data) == 0 {
-		return Evidence{}, fault.Validation(fault.Field("file", "required", "the file is empty"))
-	}
-	if int64(len(data)) > limit {
-		return Evidence{}, &fault.Error{Kind: fault.TooLarge, Message: fmt.Sprintf("the file is larger than %d bytes", limit),
-			Fields: []fault.FieldError{fault.Field("file", "too_large", fmt.Sprintf("at most %d bytes", limit))}}
-	}
-	ct := document.Detect(data)
-	if !slices.Contains(EvidenceTypes, ct) {
-		return Evidence{}, &fault.Error{Kind: fault.Unsupported, Message: "evidence must be a PDF, JPEG, PNG, WEBP or DOCX file",
-			Fields: []fault.FieldError{fault.Field("file", "unsupported_type", "PDF, JPEG, PNG, WEBP or DOCX only")}}
-	}
-	if data, err = document.StripMetadata(ct, data); err != nil {
-		return Evidence{}, fault.Validation(fault.Field("file", "invalid_format", "the image cannot be read"))
-	}
-	sum := sha256.Sum256(data)
-	e := Evidence{ID: uuid.Must(uuid.NewV7()), Title: in.Title, Filename: safeName(in.Filename, ct), ContentType: ct,
+	data, ct, sum := file.Data, file.ContentType, file.SHA256
+	e := Evidence{ID: uuid.Must(uuid.NewV7()), Title: in.Title, Filename: upload.Filename(in.Filename, ct, "evidence"), ContentType: ct,
 		SizeBytes: int64(len(data)), district: a.DistrictID}
 	e.key = school.String() + "/evidence/" + e.ID.String()
 	check := func(tx pgx.Tx) error {

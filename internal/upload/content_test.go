@@ -1,4 +1,4 @@
-package document
+package upload
 
 import (
 	"bytes"
@@ -130,7 +130,7 @@ func TestFilename(t *testing.T) {
 		{"..", TypeMP3, "document.mp3"},
 	}
 	for _, tt := range tests {
-		if got := filename(tt.in, tt.ct); got != tt.want {
+		if got := Filename(tt.in, tt.ct, "document"); got != tt.want {
 			t.Errorf("filename(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

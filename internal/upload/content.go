@@ -1,4 +1,4 @@
-package document
+package upload
 
 import (
 	"archive/zip"
