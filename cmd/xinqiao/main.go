@@ -51,6 +51,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/metrics"
 	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/program"
+	"github.com/xinqiao/xinqiao/internal/reconcile"
 	"github.com/xinqiao/xinqiao/internal/referral"
 	"github.com/xinqiao/xinqiao/internal/research"
 	"github.com/xinqiao/xinqiao/internal/retention"
@@ -231,7 +232,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Rollups:   &rollup.Service{DB: a.db},
 		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
 		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
-		Library:       &library.Service{DB: a.db},
+		Library:       &library.Service{DB: a.db, Files: &library.Files{Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log}},
 		TeachingCases: &teachingcase.Service{DB: a.db, Cipher: a.ring},
 		Programs:      &program.Service{DB: a.db, Store: store, MaxBytes: cfg.DocumentMaxBytes},
 		Barometer:     &barometer.Service{DB: a.db, Cipher: a.ring},
@@ -281,7 +282,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		{Spec: "@every 10m", Task: asynq.NewTask(appointment.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(9 * time.Minute)}},
 		{Spec: "30 19 * * *", Task: asynq.NewTask(retention.TypeDestroy, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(23 * time.Hour)}},
 		{Spec: "0 * * * *", Task: asynq.NewTask(barometer.TypeReminder, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(50 * time.Minute)}},
-		{Spec: "@every 30m", Task: asynq.NewTask(document.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
+		{Spec: "@every 30m", Task: asynq.NewTask(reconcile.TypeReconcile, nil), Opts: []asynq.Option{asynq.Queue("low"), asynq.Unique(25 * time.Minute)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(screening.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1m", Task: asynq.NewTask(crisis.TypeEscalate, nil), Opts: []asynq.Option{asynq.Queue("critical"), asynq.Unique(50 * time.Second)}},
 		{Spec: "@every 1h", Task: asynq.NewTask(referral.TypeFeedbackReminder, nil), Opts: []asynq.Option{asynq.Queue("default"), asynq.Unique(55 * time.Minute)}},
@@ -320,7 +321,8 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	docs := &document.Service{DB: db, Cipher: ring, Store: store, MaxBytes: cfg.DocumentMaxBytes, Log: log}
+	// One job removes orphan objects of every kind the object store holds.
+	orphans := &reconcile.Job{DB: db, Store: store, Kinds: []reconcile.Kind{document.Orphans, program.EvidenceOrphans, library.Orphans}}
 	mailer := &notify.Mailer{DB: db, PublicURL: cfg.PublicURL,
 		SMTP: notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}}
 	if cfg.SMTPAddr == "" {
@@ -416,10 +418,10 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				return err
 			},
 			// Idempotent: removes objects older than an hour that have no row.
-			document.TypeReconcile: func(ctx context.Context, _ []byte) error {
-				n, err := docs.RemoveOrphans(ctx, time.Now().Add(-document.OrphanAge))
+			reconcile.TypeReconcile: func(ctx context.Context, _ []byte) error {
+				n, err := orphans.Run(ctx, time.Now().Add(-reconcile.OrphanAge))
 				if n > 0 {
-					log.Info("orphan document objects removed", "count", n)
+					log.Info("orphan objects removed", "count", n)
 				}
 				return err
 			},

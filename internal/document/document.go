@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
@@ -31,6 +30,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/reconcile"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/upload"
 )
@@ -317,85 +317,18 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, id uuid.UUID)
 	return d, r, nil
 }
 
-// TypeReconcile is the periodic job that removes orphan objects.
-const TypeReconcile = "document:reconcile"
+// OrphanAge is how old an object without a row must be before it is removed.
+const OrphanAge = reconcile.OrphanAge
 
-// OrphanAge is how old an object without a row must be before it is removed: far
-// longer than any upload takes between writing the object and committing the row.
-const OrphanAge = time.Hour
+// Orphans are the document objects for the reconciliation job (internal/reconcile).
+var Orphans = reconcile.Kind{
+	Pattern:      regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9a-f-]{36}/[0-9a-f-]{36}$`),
+	Unreferenced: "document_keys_unreferenced", PerSchool: true,
+	AuditAction: "documents.orphans_removed", ObjectType: "document", RowName: "document",
+}
 
-var keyPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9a-f-]{36}/[0-9a-f-]{36}$`)
-
-// RemoveOrphans removes, in the bucket of every district of this database, the document
-// objects of its schools last modified before cutoff that have no row (left by a crash
-// between writing the object and the row). Anything else is left alone: objects whose
-// keys are not document keys, and objects of districts or schools this database does not
-// know (another deployment sharing the store). One audit row per
-// school records how many were removed. It needs no user: a database function tells
-// which keys have no row, and nothing else. It returns how many objects it removed.
+// RemoveOrphans removes the document objects last modified before cutoff that have no
+// row (the reconciliation job for documents alone). It returns how many it removed.
 func (s *Service) RemoveOrphans(ctx context.Context, cutoff time.Time) (int, error) {
-	buckets, err := s.Store.Districts(ctx)
-	if err != nil {
-		return 0, err
-	}
-	// Only the districts of this database: other deployments may share the store.
-	var districts []uuid.UUID
-	err = s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM document_known_districts($1) AS id`, buckets)
-		if err != nil {
-			return database.MapError(err)
-		}
-		districts, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		return database.MapError(err)
-	})
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, district := range districts {
-		var old []string
-		err := s.Store.List(ctx, district, "", func(key string, modified time.Time) error {
-			if modified.Before(cutoff) && keyPattern.MatchString(key) {
-				old = append(old, key)
-			}
-			return nil
-		})
-		if err != nil {
-			return total, err
-		}
-		for batch := range slices.Chunk(old, 1000) {
-			var orphans []string
-			err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-				rows, err := tx.Query(ctx, `SELECT k FROM document_keys_unreferenced($1, $2) AS k`, district, batch)
-				if err != nil {
-					return database.MapError(err)
-				}
-				orphans, err = pgx.CollectRows(rows, pgx.RowTo[string])
-				return database.MapError(err)
-			})
-			if err != nil {
-				return total, err
-			}
-			perSchool := map[uuid.UUID]int{}
-			for _, key := range orphans {
-				if err := s.Store.Remove(ctx, district, key); err != nil {
-					return total, err
-				}
-				school, _ := uuid.Parse(key[:36])
-				perSchool[school]++
-				total++
-			}
-			for school, n := range perSchool {
-				a := scope.Actor{DistrictID: district, SchoolID: school, Kind: scope.School, Username: "system:document_reconcile"}
-				err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-					return audit.Record(ctx, tx, a, audit.Entry{Action: "documents.orphans_removed", ObjectType: "document",
-						Reason: fmt.Sprintf("%d stored objects without a document row removed", n)})
-				})
-				if err != nil {
-					return total, err
-				}
-			}
-		}
-	}
-	return total, nil
+	return (&reconcile.Job{DB: s.DB, Store: s.Store, Kinds: []reconcile.Kind{Orphans}}).Run(ctx, cutoff)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/reconcile"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/upload"
 )
@@ -134,4 +136,11 @@ func (s *Service) Limit() int64 {
 		return upload.DefaultMaxBytes
 	}
 	return s.Files.MaxBytes
+}
+
+// Orphans are the library's document objects for the reconciliation job (internal/reconcile).
+var Orphans = reconcile.Kind{
+	Prefix: "library/", Pattern: regexp.MustCompile(`^library/[0-9a-f-]{36}$`),
+	Unreferenced: "library_keys_unreferenced",
+	AuditAction:  "library.orphans_removed", ObjectType: "library_item", RowName: "library entry",
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"io"
+	"regexp"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +14,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
+	"github.com/xinqiao/xinqiao/internal/reconcile"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/upload"
 )
@@ -186,4 +188,11 @@ func (s *Service) OpenEvidence(ctx context.Context, a scope.Actor, school, id uu
 		return Evidence{}, nil, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
 	}
 	return e, r, nil
+}
+
+// EvidenceOrphans are the evidence objects for the reconciliation job (internal/reconcile).
+var EvidenceOrphans = reconcile.Kind{
+	Pattern:      regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/evidence/[0-9a-f-]{36}$`),
+	Unreferenced: "evidence_keys_unreferenced", PerSchool: true,
+	AuditAction: "evidence.orphans_removed", ObjectType: "evidence", RowName: "evidence",
 }
