@@ -195,7 +195,7 @@ func (s *Service) Get(ctx context.Context, a scope.Actor, school, id uuid.UUID) 
 	var out File
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
 		var err error
-		if out, err = s.get(ctx, tx, school, id); err != nil {
+		if out, err = s.get(ctx, tx, school, id, true); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "client_files.read", ObjectType: "client_file", ObjectID: id.String()})
@@ -203,7 +203,14 @@ func (s *Service) Get(ctx context.Context, a scope.Actor, school, id uuid.UUID) 
 	return out, err
 }
 
-func (s *Service) get(ctx context.Context, tx pgx.Tx, school, id uuid.UUID) (File, error) {
+// ReadSnapshot reads one file with its sessions in the caller's transaction for an
+// emergency grant (internal/emergency, which audits the read): the counselors' notes are
+// never selected.
+func (s *Service) ReadSnapshot(ctx context.Context, tx pgx.Tx, school, id uuid.UUID) (File, error) {
+	return s.get(ctx, tx, school, id, false)
+}
+
+func (s *Service) get(ctx context.Context, tx pgx.Tx, school, id uuid.UUID, notes bool) (File, error) {
 	list, err := s.list(ctx, tx, school, `id = $2`, id)
 	if err != nil {
 		return File{}, err
@@ -212,8 +219,8 @@ func (s *Service) get(ctx context.Context, tx pgx.Tx, school, id uuid.UUID) (Fil
 		return File{}, fault.New(fault.NotFound, "not found")
 	}
 	f := list[0]
-	rows, err := tx.Query(ctx, `SELECT id, occurred_at, channel, duration_minutes, summary, note, created_by FROM client_sessions
-		WHERE school_id = $1 AND client_file_id = $2 ORDER BY occurred_at, id`, school, id)
+	rows, err := tx.Query(ctx, `SELECT id, occurred_at, channel, duration_minutes, summary, CASE WHEN $3 THEN note END, created_by FROM client_sessions
+		WHERE school_id = $1 AND client_file_id = $2 ORDER BY occurred_at, id`, school, id, notes)
 	if err != nil {
 		return File{}, database.MapError(err)
 	}
@@ -273,7 +280,7 @@ func (s *Service) RecordSession(ctx context.Context, a scope.Actor, school, id u
 	}
 	var out File
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-		if _, err := s.get(ctx, tx, school, id); err != nil {
+		if _, err := s.get(ctx, tx, school, id, true); err != nil {
 			return err
 		}
 		summary, err := s.seal(ctx, tx, school, "client_session.summary", in.Summary)
@@ -292,7 +299,7 @@ func (s *Service) RecordSession(ctx context.Context, a scope.Actor, school, id u
 		if _, err := tx.Exec(ctx, `UPDATE client_files SET updated_at = now() WHERE school_id = $1 AND id = $2`, school, id); err != nil {
 			return database.MapError(err)
 		}
-		if out, err = s.get(ctx, tx, school, id); err != nil {
+		if out, err = s.get(ctx, tx, school, id, true); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "client_files.record_session", ObjectType: "client_file", ObjectID: id.String()})

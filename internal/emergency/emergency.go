@@ -1,6 +1,7 @@
-// Package emergency owns emergency access to a case file (紧急查阅, break-glass). A
-// school leader, or a district supervisor of the school's district, may open one case
-// file outside their rights by giving a reason and re-entering their password. The grant
+// Package emergency owns emergency access to a case file (紧急查阅, break-glass) — a
+// student's case file or the file of a staff or guardian client (internal/clientfile),
+// under the same rules. A school leader, or a district supervisor of the school's
+// district, may open one file outside their rights by giving a reason and re-entering their password. The grant
 // lasts at most 60 minutes and is read-only; every read is audited with the grant's id;
 // the file's counselors are notified in their inbox; and each grant waits in a review
 // queue until a district administrator closes it with a verdict.
@@ -22,6 +23,7 @@ import (
 
 	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/casefile"
+	"github.com/xinqiao/xinqiao/internal/clientfile"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/inbox"
@@ -57,12 +59,19 @@ type Reader interface {
 	ReadSnapshot(ctx context.Context, tx pgx.Tx, a scope.Actor, school, id uuid.UUID) (casefile.Snapshot, error)
 }
 
+// ClientReader reads a client's file without the counselors' notes in the caller's
+// transaction (clientfile.Service).
+type ClientReader interface {
+	ReadSnapshot(ctx context.Context, tx pgx.Tx, school, id uuid.UUID) (clientfile.File, error)
+}
+
 // Service is the emergency-access domain service.
 type Service struct {
-	DB        *database.DB
-	Cipher    Cipher
-	Passwords Passwords
-	CaseFiles Reader
+	DB          *database.DB
+	Cipher      Cipher
+	Passwords   Passwords
+	CaseFiles   Reader
+	ClientFiles ClientReader
 	// Duration of a grant; zero means MaxDuration. Only tests set it shorter; it can
 	// never be longer (the database refuses it too).
 	Duration time.Duration
@@ -80,7 +89,8 @@ func (s *Service) duration() time.Duration {
 type Grant struct {
 	ID          uuid.UUID  `json:"id"`
 	SchoolID    uuid.UUID  `json:"school_id"`
-	CaseFileID  uuid.UUID  `json:"case_file_id"`
+	CaseFileID   *uuid.UUID `json:"case_file_id"`   // a student's case file, or
+	ClientFileID *uuid.UUID `json:"client_file_id"` // a staff or guardian client's file
 	GranteeID   uuid.UUID  `json:"grantee_id"`
 	GranteeName string     `json:"grantee_name"`
 	GranteeRole string     `json:"grantee_role"`
@@ -95,11 +105,11 @@ type Grant struct {
 }
 
 const grantColumns = `g.id, g.school_id, g.case_file_id, g.grantee_id, g.grantee_name, g.grantee_role, g.granted_at, g.expires_at,
-	g.ended_at, (g.ended_at IS NULL AND g.expires_at > now()), g.read_count, g.last_read_at, g.verdict, g.reviewed_at`
+	g.ended_at, (g.ended_at IS NULL AND g.expires_at > now()), g.read_count, g.last_read_at, g.verdict, g.reviewed_at, g.client_file_id`
 
 func (g *Grant) targets() []any {
 	return []any{&g.ID, &g.SchoolID, &g.CaseFileID, &g.GranteeID, &g.GranteeName, &g.GranteeRole, &g.GrantedAt, &g.ExpiresAt,
-		&g.EndedAt, &g.Active, &g.ReadCount, &g.LastReadAt, &g.Verdict, &g.ReviewedAt}
+		&g.EndedAt, &g.Active, &g.ReadCount, &g.LastReadAt, &g.Verdict, &g.ReviewedAt, &g.ClientFileID}
 }
 
 func scanGrant(r pgx.CollectableRow) (Grant, error) {
@@ -142,11 +152,54 @@ func granteeRole(a scope.Actor) (string, bool) {
 	return "", false
 }
 
+// target is what a grant opens: a student's case file or a client's file.
+type target struct {
+	column     string // emergency_grants column naming the file
+	id         uuid.UUID
+	objectType string // in the audit log; actions are <objectType>s.emergency_*
+	// counselors lists who is told: readable through the grant itself.
+	counselors string
+	// check runs before the grant is written (nil: the foreign key decides).
+	check func(ctx context.Context, tx pgx.Tx) error
+}
+
+func caseFileTarget(id uuid.UUID) target {
+	return target{column: "case_file_id", id: id, objectType: "case_file",
+		counselors: `SELECT user_id FROM case_file_counselors WHERE school_id = $1 AND case_file_id = $2`}
+}
+
+func clientFileTarget(school, id uuid.UUID) target {
+	return target{column: "client_file_id", id: id, objectType: "client_file",
+		// The counselor who opened the file and those who recorded its sessions.
+		counselors: `SELECT opened_by FROM client_files WHERE school_id = $1 AND id = $2
+			UNION SELECT created_by FROM client_sessions WHERE school_id = $1 AND client_file_id = $2`,
+		check: func(ctx context.Context, tx pgx.Tx) error {
+			var ok bool
+			if err := tx.QueryRow(ctx, `SELECT client_file_emergency_target($1, $2)`, school, id).Scan(&ok); err != nil {
+				return database.MapError(err)
+			}
+			if !ok {
+				return fault.New(fault.NotFound, "not found")
+			}
+			return nil
+		}}
+}
+
 // Open grants the actor emergency access to a case file of school after checking the
 // reason and the password. The file's counselors are told in their inbox (role and
 // expiry, never the reason). A wrong password is refused (403), counted by the login
 // throttle and audited; nothing is granted.
 func (s *Service) Open(ctx context.Context, a scope.Actor, school, caseFile uuid.UUID, in Request) (Grant, error) {
+	return s.open(ctx, a, school, caseFileTarget(caseFile), in)
+}
+
+// OpenClientFile grants emergency access to a staff or guardian client's file under the
+// same rules as Open. A staff member's own file is not found.
+func (s *Service) OpenClientFile(ctx context.Context, a scope.Actor, school, clientFile uuid.UUID, in Request) (Grant, error) {
+	return s.open(ctx, a, school, clientFileTarget(school, clientFile), in)
+}
+
+func (s *Service) open(ctx context.Context, a scope.Actor, school uuid.UUID, t target, in Request) (Grant, error) {
 	if err := in.validate(); err != nil {
 		return Grant{}, err
 	}
@@ -159,6 +212,11 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, caseFile uuid
 	}
 	var g Grant
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		if t.check != nil {
+			if err := t.check(ctx, tx); err != nil {
+				return err
+			}
+		}
 		var name string
 		if err := tx.QueryRow(ctx, `SELECT display_name FROM users WHERE id = $1`, a.UserID).Scan(&name); err != nil {
 			return database.MapError(err)
@@ -168,11 +226,11 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, caseFile uuid
 			return err
 		}
 		id := uuid.Must(uuid.NewV7())
-		_, err = tx.Exec(ctx, `INSERT INTO emergency_grants (school_id, id, case_file_id, grantee_id, grantee_role, grantee_name, reason, granted_at, expires_at)
+		_, err = tx.Exec(ctx, `INSERT INTO emergency_grants (school_id, id, `+t.column+`, grantee_id, grantee_role, grantee_name, reason, granted_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now() + $8 * interval '1 millisecond')`,
-			school, id, caseFile, a.UserID, role, name, reason, s.duration().Milliseconds())
+			school, id, t.id, a.UserID, role, name, reason, s.duration().Milliseconds())
 		if err != nil {
-			if fault.KindOf(database.MapError(err)) == fault.Invalid { // no such case file in this school
+			if fault.KindOf(database.MapError(err)) == fault.Invalid { // no such file in this school
 				return fault.New(fault.NotFound, "not found")
 			}
 			return database.MapError(err)
@@ -181,7 +239,7 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, caseFile uuid
 			return err
 		}
 		// The counselors of the file: readable now through the grant itself.
-		rows, err := tx.Query(ctx, `SELECT user_id FROM case_file_counselors WHERE school_id = $1 AND case_file_id = $2`, school, caseFile)
+		rows, err := tx.Query(ctx, t.counselors, school, t.id)
 		if err != nil {
 			return database.MapError(err)
 		}
@@ -189,15 +247,21 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, caseFile uuid
 		if err != nil {
 			return database.MapError(err)
 		}
+		var caseFile *uuid.UUID
+		params := map[string]string{"role": role, "expires_at": g.ExpiresAt.UTC().Format(time.RFC3339),
+			"until": g.ExpiresAt.In(chinaTime).Format("2006-01-02 15:04")}
+		if t.objectType == "case_file" {
+			caseFile = &t.id
+		} else {
+			params["client_file_id"] = t.id.String()
+		}
 		for _, c := range counselors {
-			if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c, Kind: KindOpened, CaseFileID: &caseFile,
-				Subject: "emergency_grant", SubjectID: &id, DedupeKey: "emergency_grant:" + id.String(),
-				Params: map[string]string{"role": role, "expires_at": g.ExpiresAt.UTC().Format(time.RFC3339),
-					"until": g.ExpiresAt.In(chinaTime).Format("2006-01-02 15:04")}}); err != nil {
+			if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c, Kind: KindOpened, CaseFileID: caseFile,
+				Subject: "emergency_grant", SubjectID: &id, DedupeKey: "emergency_grant:" + id.String(), Params: params}); err != nil {
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.emergency_grant", ObjectType: "case_file", ObjectID: caseFile.String(),
+		return audit.Record(ctx, tx, a, audit.Entry{Action: t.objectType + "s.emergency_grant", ObjectType: t.objectType, ObjectID: t.id.String(),
 			Reason: "emergency grant " + id.String() + " until " + g.ExpiresAt.UTC().Format(time.RFC3339)})
 	})
 	return g, err
@@ -224,6 +288,44 @@ var ErrExpired = fault.New(fault.Forbidden, "the emergency access has expired")
 // hide the file anyway. Another user's grant, or none, is not found.
 func (s *Service) Read(ctx context.Context, a scope.Actor, school, grant uuid.UUID) (Reading, error) {
 	var out Reading
+	err := s.read(ctx, a, school, grant, "case_file", func(tx pgx.Tx, g Grant) (uuid.UUID, error) {
+		if g.CaseFileID == nil {
+			return uuid.Nil, fault.New(fault.NotFound, "not found")
+		}
+		out.Grant = g
+		var err error
+		out.Snapshot, err = s.CaseFiles.ReadSnapshot(ctx, tx, a, school, *g.CaseFileID)
+		return *g.CaseFileID, err
+	})
+	return out, err
+}
+
+// ClientReading is a staff or guardian client's file read under an emergency grant.
+type ClientReading struct {
+	Grant      Grant           `json:"grant"`
+	ClientFile clientfile.File `json:"client_file"`
+}
+
+// ReadClientFile returns the client's file of one of the actor's grants: who the client
+// is and the sessions' summaries, never the counselors' notes. The same rules as Read.
+func (s *Service) ReadClientFile(ctx context.Context, a scope.Actor, school, grant uuid.UUID) (ClientReading, error) {
+	var out ClientReading
+	err := s.read(ctx, a, school, grant, "client_file", func(tx pgx.Tx, g Grant) (uuid.UUID, error) {
+		if g.ClientFileID == nil {
+			return uuid.Nil, fault.New(fault.NotFound, "not found")
+		}
+		out.Grant = g
+		var err error
+		out.ClientFile, err = s.ClientFiles.ReadSnapshot(ctx, tx, school, *g.ClientFileID)
+		return *g.ClientFileID, err
+	})
+	return out, err
+}
+
+// read counts and audits one read under a grant of the actor; fetch reads the file and
+// tells which it read (a grant of the other kind is not found).
+func (s *Service) read(ctx context.Context, a scope.Actor, school, grant uuid.UUID, objectType string,
+	fetch func(tx pgx.Tx, g Grant) (uuid.UUID, error)) error {
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
 		var active bool
 		if err := tx.QueryRow(ctx, `SELECT emergency_grant_use($1, $2)`, school, grant).Scan(&active); err != nil {
@@ -234,24 +336,27 @@ func (s *Service) Read(ctx context.Context, a scope.Actor, school, grant uuid.UU
 			return fault.New(fault.NotFound, "not found")
 		}
 		if !active {
+			if (objectType == "case_file") != (g.CaseFileID != nil) {
+				return fault.New(fault.NotFound, "not found")
+			}
 			return ErrExpired
 		}
-		out.Grant = g
-		if out.Snapshot, err = s.CaseFiles.ReadSnapshot(ctx, tx, a, school, g.CaseFileID); err != nil {
+		file, err := fetch(tx, g)
+		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.emergency_read", ObjectType: "case_file", ObjectID: g.CaseFileID.String(),
+		return audit.Record(ctx, tx, a, audit.Entry{Action: objectType + "s.emergency_read", ObjectType: objectType, ObjectID: file.String(),
 			Reason: "emergency grant " + grant.String()})
 	})
 	if err == ErrExpired {
 		if aerr := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-			return audit.Record(ctx, tx, a, audit.Entry{Action: "case_files.emergency_read", ObjectType: "emergency_grant", ObjectID: grant.String(),
+			return audit.Record(ctx, tx, a, audit.Entry{Action: objectType + "s.emergency_read", ObjectType: "emergency_grant", ObjectID: grant.String(),
 				Outcome: audit.Denied, Reason: "the emergency grant has expired"})
 		}); aerr != nil {
-			return Reading{}, aerr
+			return aerr
 		}
 	}
-	return out, err
+	return err
 }
 
 // Mine lists the actor's own grants in school, newest first.
@@ -262,16 +367,27 @@ func (s *Service) Mine(ctx context.Context, a scope.Actor, school uuid.UUID) ([]
 // OnCaseFile lists the grants on a case file, newest first, for its counselors: who
 // opened it, when and until when. A file the actor cannot read is not found.
 func (s *Service) OnCaseFile(ctx context.Context, a scope.Actor, school, caseFile uuid.UUID) ([]Grant, error) {
-	return s.list(ctx, a, school, `g.case_file_id = $2`, caseFile, func(ctx context.Context, tx pgx.Tx) error {
+	return s.list(ctx, a, school, `g.case_file_id = $2`, caseFile, readable(`case_files`, school, caseFile))
+}
+
+// OnClientFile lists the grants on a client's file, newest first, for the school's
+// counselors. A file the actor cannot read is not found.
+func (s *Service) OnClientFile(ctx context.Context, a scope.Actor, school, clientFile uuid.UUID) ([]Grant, error) {
+	return s.list(ctx, a, school, `g.client_file_id = $2`, clientFile, readable(`client_files`, school, clientFile))
+}
+
+// readable checks that the actor reads the file (row-level security decides).
+func readable(table string, school, id uuid.UUID) func(context.Context, pgx.Tx) error {
+	return func(ctx context.Context, tx pgx.Tx) error {
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM case_files WHERE school_id = $1 AND id = $2`, school, caseFile).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE school_id = $1 AND id = $2`, school, id).Scan(&n); err != nil {
 			return database.MapError(err)
 		}
 		if n == 0 {
 			return fault.New(fault.NotFound, "not found")
 		}
 		return nil
-	})
+	}
 }
 
 func (s *Service) list(ctx context.Context, a scope.Actor, school uuid.UUID, where string, arg uuid.UUID, checks ...func(context.Context, pgx.Tx) error) ([]Grant, error) {

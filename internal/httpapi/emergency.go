@@ -68,3 +68,34 @@ func (s *Server) endEmergencyAccess(cl *call) error {
 	res, err := s.Emergency.End(cl, cl.Actor, cl.School, id)
 	return respond(cl, http.StatusOK, res, err)
 }
+
+func (s *Server) openClientFileEmergencyAccess(cl *call) error {
+	id, err := cl.pathID("clientFileId")
+	if err != nil {
+		return err
+	}
+	var in emergency.Request
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	res, err := s.Emergency.OpenClientFile(cl, cl.Actor, cl.School, id, in)
+	return respond(cl, http.StatusCreated, res, err)
+}
+
+func (s *Server) clientFileEmergencyGrants(cl *call) error {
+	id, err := cl.pathID("clientFileId")
+	if err != nil {
+		return err
+	}
+	res, err := s.Emergency.OnClientFile(cl, cl.Actor, cl.School, id)
+	return respond(cl, http.StatusOK, itemsResponse[emergency.Grant]{Items: res}, err)
+}
+
+func (s *Server) readClientFileUnderEmergencyAccess(cl *call) error {
+	id, err := cl.pathID("grantId")
+	if err != nil {
+		return err
+	}
+	res, err := s.Emergency.ReadClientFile(cl, cl.Actor, cl.School, id)
+	return respond(cl, http.StatusOK, res, err)
+}

@@ -201,7 +201,6 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		}
 	})
 	w.docs = &document.Service{DB: db.App, Cipher: ring, Store: w.store, MaxBytes: testDocumentCap, Log: log}
-	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases}
 	w.clock = &testClock{}
 	w.screening = &screening.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Now: w.clock.Now}
 	disclosures := &disclosure.Service{DB: db.App, Cipher: ring}
@@ -212,6 +211,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	w.room = &appointment.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}
 	w.tcases = &teachingcase.Service{DB: db.App, Cipher: ring}
 	w.clients = &clientfile.Service{DB: db.App, Cipher: ring}
+	w.emergency = &emergency.Service{DB: db.App, Cipher: ring, Passwords: id, CaseFiles: w.cases, ClientFiles: w.clients}
 	w.lib = &library.Service{DB: db.App, Files: &library.Files{Store: w.store, MaxBytes: testDocumentCap, Log: log}}
 	w.programs = &program.Service{DB: db.App, Store: w.store, MaxBytes: testDocumentCap}
 	w.termSummaries = &termsummary.Service{DB: db.App}

@@ -177,8 +177,12 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/schools/:schoolId/emergency-access":                         by(dsDen, dsOK, dsDen, sOK, sDen, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/emergency-access/:grantId/end":           by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/emergency-access/:grantId/case-file":      by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
-	"GET /api/v1/districts/:districtId/emergency-reviews":                    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
-	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	// Emergency access to staff and guardian clients' files: the same rules.
+	"POST /api/v1/schools/:schoolId/client-files/:clientFileId/emergency-access": by(dsDen, dsOK, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/client-files/:clientFileId/emergency-access":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/emergency-access/:grantId/client-file":        by(dsDen, dsNF, dsDen, sOK, sDen, sDen, sDen),
+	"GET /api/v1/districts/:districtId/emergency-reviews":                        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/emergency-reviews/:grantId":              by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 
 	"GET /api/v1/districts/:districtId/instruments":                           by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/instruments":                          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
@@ -601,6 +605,9 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 	if strings.Contains(path, ":documentId") {
 		replace("documentId", w.newDocument(t.code, t.caseFile))
 	}
+	if strings.Contains(path, ":grantId") && strings.HasSuffix(pattern, "/client-file") {
+		replace("grantId", w.leaderClientGrant(t))
+	}
 	if strings.Contains(path, ":grantId") {
 		replace("grantId", w.leaderGrant(t))
 	}
@@ -718,7 +725,7 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"review_date": time.Now().AddDate(0, 0, 21).Format("2006-01-02")}
 	case "POST /api/v1/schools/:schoolId/support-plans/:planId/reviews":
 		body = map[string]any{"outcome": "有进步", "next_review_date": time.Now().AddDate(0, 0, 30).Format("2006-01-02")}
-	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access":
+	case "POST /api/v1/schools/:schoolId/case-files/:caseFileId/emergency-access", "POST /api/v1/schools/:schoolId/client-files/:clientFileId/emergency-access":
 		body = map[string]any{"reason": "学生失联，需要立即了解风险情况", "password": "xinqiao-demo"}
 	case "POST /api/v1/districts/:districtId/emergency-reviews/:grantId":
 		body = map[string]any{"verdict": "justified", "comment": "情况紧急，理由充分"}

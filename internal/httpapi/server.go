@@ -231,6 +231,9 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/emergency-access", school, "emergency_access", "read", s.myEmergencyGrants},
 		{"GET", "/api/v1/schools/:schoolId/emergency-access/:grantId/case-file", school, "emergency_access", "read", s.readUnderEmergencyAccess},
 		{"POST", "/api/v1/schools/:schoolId/emergency-access/:grantId/end", school, "emergency_access", "write", s.endEmergencyAccess},
+		{"POST", "/api/v1/schools/:schoolId/client-files/:clientFileId/emergency-access", school, "emergency_access", "write", s.openClientFileEmergencyAccess},
+		{"GET", "/api/v1/schools/:schoolId/client-files/:clientFileId/emergency-access", school, "client_files", "read", s.clientFileEmergencyGrants},
+		{"GET", "/api/v1/schools/:schoolId/emergency-access/:grantId/client-file", school, "emergency_access", "read", s.readClientFileUnderEmergencyAccess},
 		// The counseling room: opening hours and closures (leaders and counselors set them;
 		// teachers read them), each counselor's own slots, the appointments (counselors
 		// only), and the school's public request page (no account).
