@@ -87,21 +87,21 @@ func (s *Service) duration() time.Duration {
 // Grant is an emergency grant as its grantee and the file's counselors see it: who,
 // when, until when, how often it was used and whether it was reviewed — never the reason.
 type Grant struct {
-	ID          uuid.UUID  `json:"id"`
-	SchoolID    uuid.UUID  `json:"school_id"`
+	ID           uuid.UUID  `json:"id"`
+	SchoolID     uuid.UUID  `json:"school_id"`
 	CaseFileID   *uuid.UUID `json:"case_file_id"`   // a student's case file, or
 	ClientFileID *uuid.UUID `json:"client_file_id"` // a staff or guardian client's file
-	GranteeID   uuid.UUID  `json:"grantee_id"`
-	GranteeName string     `json:"grantee_name"`
-	GranteeRole string     `json:"grantee_role"`
-	GrantedAt   time.Time  `json:"granted_at"`
-	ExpiresAt   time.Time  `json:"expires_at"`
-	EndedAt     *time.Time `json:"ended_at"`
-	Active      bool       `json:"active"`
-	ReadCount   int        `json:"read_count"`
-	LastReadAt  *time.Time `json:"last_read_at"`
-	Verdict     *string    `json:"verdict"`
-	ReviewedAt  *time.Time `json:"reviewed_at"`
+	GranteeID    uuid.UUID  `json:"grantee_id"`
+	GranteeName  string     `json:"grantee_name"`
+	GranteeRole  string     `json:"grantee_role"`
+	GrantedAt    time.Time  `json:"granted_at"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+	EndedAt      *time.Time `json:"ended_at"`
+	Active       bool       `json:"active"`
+	ReadCount    int        `json:"read_count"`
+	LastReadAt   *time.Time `json:"last_read_at"`
+	Verdict      *string    `json:"verdict"`
+	ReviewedAt   *time.Time `json:"reviewed_at"`
 }
 
 const grantColumns = `g.id, g.school_id, g.case_file_id, g.grantee_id, g.grantee_name, g.grantee_role, g.granted_at, g.expires_at,

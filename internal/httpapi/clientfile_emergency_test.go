@@ -400,7 +400,9 @@ func TestClientFileEmergencyAccessEndedEarly(t *testing.T) {
 	if res.status != 201 {
 		t.Fatalf("grant: %d %s", res.status, res.body)
 	}
-	read := func() int { return w.do(tok, "GET", base+"/emergency-access/"+g.ID.String()+"/client-file", nil).status }
+	read := func() int {
+		return w.do(tok, "GET", base+"/emergency-access/"+g.ID.String()+"/client-file", nil).status
+	}
 	if s := read(); s != 200 {
 		t.Fatalf("read under the grant: %d", s)
 	}
