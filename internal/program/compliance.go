@@ -28,7 +28,9 @@ const (
 //   - counts and hours: on track while the value reaches the whole part of the target
 //     pro rata of the days elapsed, at risk below it;
 //   - percentages: on track from 90 % of the target, at risk below;
-//   - yes/no: on track during the first three quarters of the term, then at risk.
+//   - yes/no: on track during the first three quarters of the term, then at risk;
+//   - the counseling room's weekly opening hours and response rate: on track from 90 %
+//     of the target, at risk below.
 func Status(kind string, value, target float64, start, end, today time.Time) string {
 	if value >= target {
 		return Met
@@ -49,6 +51,10 @@ func Status(kind string, value, target float64, start, end, today time.Time) str
 		}
 	case "yes_no":
 		if frac <= 0.75 {
+			return OnTrack
+		}
+	case RoomOpenHours, RoomResponseRate: // a weekly average and a share: like percentages
+		if value >= target*0.9 {
 			return OnTrack
 		}
 	default:
@@ -166,6 +172,10 @@ func compute(ctx context.Context, tx pgx.Tx, district uuid.UUID, p Plan, schools
 	if err := barometerWeeks(ctx, tx, district, schools, start, end, today, percent); err != nil {
 		return nil, err
 	}
+	room := map[key]float64{}
+	if err := roomIndicators(ctx, tx, p, schools, start, end, today, room); err != nil {
+		return nil, err
+	}
 	out := map[uuid.UUID][]Cell{}
 	for _, sc := range schools {
 		cells := make([]Cell, 0, len(p.Indicators))
@@ -182,6 +192,8 @@ func compute(ctx context.Context, tx pgx.Tx, district uuid.UUID, p Plan, schools
 				if evidence[key{sc, in.Code}] > 0 {
 					v = 1
 				}
+			case RoomOpenHours, RoomResponseRate:
+				v = room[key{sc, in.Kind}]
 			}
 			cells = append(cells, Cell{Code: in.Code, Kind: in.Kind, Value: v, Target: in.Target, Status: Status(in.Kind, v, in.Target, start, end, today)})
 		}

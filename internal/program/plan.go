@@ -51,7 +51,7 @@ var shanghai = func() *time.Location {
 
 // Indicator kinds, activity types, data metrics.
 var (
-	Kinds         = []string{"activity_count", "percentage", "hours", "yes_no"}
+	Kinds         = []string{"activity_count", "percentage", "hours", "yes_no", RoomOpenHours, RoomResponseRate}
 	ActivityTypes = []string{"lecture", "group_session", "themed_month", "parent_event", "staff_training", "room_hours"}
 	// HourTypes are the activity types that record hours.
 	HourTypes = []string{"staff_training", "room_hours"}
@@ -214,6 +214,8 @@ func ValidateIndicators(list []Indicator) []fault.FieldError {
 				f = append(f, fault.Field(at("target"), "invalid_value", "a yes/no target is 1 (yes, with evidence)"))
 			}
 			in.Target = 1
+		case RoomOpenHours, RoomResponseRate:
+			f = append(f, validateRoomIndicator(in, at)...)
 		default:
 			f = append(f, fault.Field(at("kind"), "invalid_value", "kind must be one of "+strings.Join(Kinds, ", ")))
 		}
