@@ -8,7 +8,7 @@ import { useNavigate } from 'react-router-dom';
 import { api } from '../api/client';
 import { useSession } from '../session';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
-import { activityTypesFor, cleanIndicator, fieldPath, indicatorKinds, metrics, type Indicator, type Plan, type PlanVersion, type Term } from './programs/data';
+import { activityTypesFor, cleanIndicator, fieldPath, indicatorKinds, metrics, targetMax, type Indicator, type Plan, type PlanVersion, type Term } from './programs/data';
 
 interface School { id: string; name: string }
 
@@ -198,7 +198,7 @@ export default function DistrictPlans() {
                         <Input data-testid="indicator-name" style={{ width: 200 }} />
                       </Form.Item>
                       <Form.Item name={[f.name, 'kind']} label={t('programs.kind')} rules={[{ required: true }]}>
-                        <Select data-testid="indicator-kind" style={{ width: 150 }} options={indicatorKinds.map((k) => ({ value: k, label: t(`programs.kindValue.${k}`) }))} />
+                        <Select data-testid="indicator-kind" style={{ width: 190 }} options={indicatorKinds.map((k) => ({ value: k, label: t(`programs.kindValue.${k}`) }))} />
                       </Form.Item>
                       <Form.Item noStyle shouldUpdate>
                         {({ getFieldValue }) => {
@@ -217,8 +217,9 @@ export default function DistrictPlans() {
                                 </Form.Item>
                               )}
                               {kind !== 'yes_no' && (
-                                <Form.Item name={[f.name, 'target']} label={t('programs.target')} rules={[{ required: true }]}>
-                                  <InputNumber data-testid="indicator-target" min={0} style={{ width: 100 }} />
+                                <Form.Item name={[f.name, 'target']} label={t('programs.target')} rules={[{ required: true }]}
+                                  extra={kind === 'room_open_hours' || kind === 'room_response_rate' ? t(`programs.kindHelp.${kind}`) : undefined}>
+                                  <InputNumber data-testid="indicator-target" min={0} max={targetMax(kind)} style={{ width: 100 }} />
                                 </Form.Item>
                               )}
                             </Space>

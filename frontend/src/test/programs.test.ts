@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import dayjs from 'dayjs';
-import { activityTypesFor, cleanIndicator, countByStatus, fieldPath, formatCell } from '../pages/programs/data';
+import { activityTypesFor, cleanIndicator, countByStatus, fieldPath, formatCell, indicatorKinds, targetMax } from '../pages/programs/data';
 import { activityBody } from '../pages/Programs';
 
 describe('district plans and school programs', () => {
@@ -29,6 +29,18 @@ describe('district plans and school programs', () => {
       { code: 'a', kind: 'yes_no', value: 1, target: 1, status: 'met' },
       { code: 'b', kind: 'hours', value: 0, target: 8, status: 'at_risk' },
     ] }])).toEqual({ met: 1, on_track: 0, at_risk: 1, missed: 0 });
+  });
+
+  it('offers the counseling-room kinds with their own targets and formats', () => {
+    expect(indicatorKinds).toEqual(expect.arrayContaining(['room_open_hours', 'room_response_rate']));
+    expect(activityTypesFor('room_open_hours')).toEqual([]);
+    expect(cleanIndicator({ code: 'room', name: '开放', kind: 'room_open_hours', activity_type: 'room_hours', metric: 'x', target: 20 })).toEqual({
+      code: 'room', name: '开放', kind: 'room_open_hours', target: 20,
+    });
+    expect(targetMax('room_open_hours')).toBe(168);
+    expect(targetMax('room_response_rate')).toBe(100);
+    expect(formatCell({ kind: 'room_open_hours', value: 36.5, target: 40 }, '是', '否')).toBe('36.5h / 40h');
+    expect(formatCell({ kind: 'room_response_rate', value: 100, target: 90 }, '是', '否')).toBe('100% / 90%');
   });
 
   it('maps server field names onto form paths', () => {

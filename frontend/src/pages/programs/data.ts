@@ -2,7 +2,7 @@
 
 export interface Term { id: string; name: string; starts_on: string; ends_on: string }
 
-export type IndicatorKind = 'activity_count' | 'percentage' | 'hours' | 'yes_no';
+export type IndicatorKind = 'activity_count' | 'percentage' | 'hours' | 'yes_no' | 'room_open_hours' | 'room_response_rate';
 
 export interface Indicator {
   code: string;
@@ -76,13 +76,20 @@ export interface SchoolPlan { plan: Plan; cells: Cell[] }
 
 export interface SchoolPlanDetail extends SchoolPlan { today: string; activities: Activity[]; evidence: Evidence[] }
 
-export const indicatorKinds: IndicatorKind[] = ['activity_count', 'hours', 'percentage', 'yes_no'];
+export const indicatorKinds: IndicatorKind[] = ['activity_count', 'hours', 'percentage', 'yes_no', 'room_open_hours', 'room_response_rate'];
 export const activityTypes = ['lecture', 'group_session', 'themed_month', 'parent_event', 'staff_training', 'room_hours'];
 export const hourTypes = ['staff_training', 'room_hours'];
 export const metrics = ['liaison_coverage', 'barometer_weeks'];
 export const audiences = ['students', 'parents', 'staff', 'mixed'];
 
 export const statusColor: Record<ComplianceStatus, string> = { met: 'green', on_track: 'blue', at_risk: 'orange', missed: 'red' };
+
+// targetMax is the largest target an indicator kind takes (a week has 168 hours).
+export function targetMax(kind: IndicatorKind | undefined): number | undefined {
+  if (kind === 'percentage' || kind === 'room_response_rate') return 100;
+  if (kind === 'room_open_hours') return 168;
+  return undefined;
+}
 
 // activityTypesFor lists the activity types an indicator kind may count.
 export function activityTypesFor(kind: IndicatorKind | undefined): string[] {
@@ -102,7 +109,8 @@ export function cleanIndicator(i: Indicator): Indicator {
 // formatCell shows a value against its target: "2 / 2", "85.5% / 95%", "是 / 否".
 export function formatCell(c: Pick<Cell, 'kind' | 'value' | 'target'>, yes: string, no: string): string {
   if (c.kind === 'yes_no') return c.value >= 1 ? yes : no;
-  if (c.kind === 'percentage') return `${c.value}% / ${c.target}%`;
+  if (c.kind === 'percentage' || c.kind === 'room_response_rate') return `${c.value}% / ${c.target}%`;
+  if (c.kind === 'room_open_hours') return `${c.value}h / ${c.target}h`;
   if (c.kind === 'hours') return `${c.value}h / ${c.target}h`;
   return `${c.value} / ${c.target}`;
 }
