@@ -35,10 +35,16 @@ func (w *world) teacherFile(code string, staff *uuid.UUID) uuid.UUID {
 }
 
 // leaderClientGrant gives the target school's leader an emergency grant on a fresh
-// guardian client's file and returns the grant's id.
+// guardian client's file (not the canary's: the grant is meant to show it) and returns
+// the grant's id.
 func (w *world) leaderClientGrant(t target) uuid.UUID {
 	w.t.Helper()
-	g, err := w.emergency.OpenClientFile(context.Background(), w.schoolLeader(t.code), t.school, w.clientFile(t),
+	ctx := context.Background()
+	f, err := w.clients.Open(ctx, w.counselorActor(w.t, t.code), t.school, clientfile.OpenInput{ClientKind: "guardian", Name: "紧急查阅用家长"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	g, err := w.emergency.OpenClientFile(ctx, w.schoolLeader(t.code), t.school, f.ID,
 		emergency.Request{Reason: "测试用紧急查阅", Password: demo.Password})
 	if err != nil {
 		w.t.Fatal(err)
