@@ -33,8 +33,12 @@ import (
 // MaxDuration is the longest an emergency grant lasts.
 const MaxDuration = 60 * time.Minute
 
-// KindOpened is the inbox kind posted to the file's counselors.
-const KindOpened = "emergency_access_opened"
+// KindOpened is the inbox kind posted to the counselors of a case file;
+// KindClientOpened to those of a staff or guardian client's file.
+const (
+	KindOpened       = "emergency_access_opened"
+	KindClientOpened = "client_file_emergency_opened"
+)
 
 // chinaTime is the time zone of the expiry shown in the counselors' notice.
 var chinaTime = time.FixedZone("CST", 8*3600)
@@ -248,15 +252,16 @@ func (s *Service) open(ctx context.Context, a scope.Actor, school uuid.UUID, t t
 			return database.MapError(err)
 		}
 		var caseFile *uuid.UUID
+		kind := KindClientOpened
 		params := map[string]string{"role": role, "expires_at": g.ExpiresAt.UTC().Format(time.RFC3339),
 			"until": g.ExpiresAt.In(chinaTime).Format("2006-01-02 15:04")}
 		if t.objectType == "case_file" {
-			caseFile = &t.id
+			caseFile, kind = &t.id, KindOpened
 		} else {
 			params["client_file_id"] = t.id.String()
 		}
 		for _, c := range counselors {
-			if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c, Kind: KindOpened, CaseFileID: caseFile,
+			if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c, Kind: kind, CaseFileID: caseFile,
 				Subject: "emergency_grant", SubjectID: &id, DedupeKey: "emergency_grant:" + id.String(), Params: params}); err != nil {
 				return err
 			}

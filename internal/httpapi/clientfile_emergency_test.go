@@ -107,7 +107,7 @@ func TestClientFileEmergencyAccessRequestIsRefused(t *testing.T) {
 	if n := w.grantCount(); n != 0 {
 		t.Fatalf("refused requests granted %d", n)
 	}
-	if n := w.scalar(`SELECT count(*) FROM inbox_items WHERE kind = 'emergency_access_opened'`); n != 0 {
+	if n := w.scalar(`SELECT count(*) FROM inbox_items WHERE kind IN ('emergency_access_opened', 'client_file_emergency_opened')`); n != 0 {
 		t.Fatalf("refused requests notified %d", n)
 	}
 	// The database refuses a grant on the grantee's own file too.
@@ -200,7 +200,7 @@ func TestClientFileEmergencyAccessLeaderReadsUntilExpiry(t *testing.T) {
 	// The counselor of the file is told: role, expiry and which file, no reason.
 	var params string
 	w.ownerQuery(func(tx pgx.Tx) {
-		if err := tx.QueryRow(ctx, `SELECT params::text FROM inbox_items WHERE kind = 'emergency_access_opened' AND user_id = $1 AND subject_id = $2`,
+		if err := tx.QueryRow(ctx, `SELECT params::text FROM inbox_items WHERE kind = 'client_file_emergency_opened' AND user_id = $1 AND subject_id = $2`,
 			counselor.UserID, g.ID).Scan(&params); err != nil {
 			t.Fatal(err)
 		}
@@ -383,7 +383,7 @@ func TestClientFileEmergencyAccessDistrictSupervisor(t *testing.T) {
 	if r := w.do(w.token("leader.s2"), "GET", base+"/emergency-access/"+g.ID.String()+"/client-file", nil); r.status != 404 {
 		t.Fatalf("the school's leader reading the supervisor's grant: %d", r.status)
 	}
-	if n := w.scalar(`SELECT count(*) FROM inbox_items WHERE kind = 'emergency_access_opened' AND school_id = $1 AND params->>'role' = 'district_supervisor'`, sibling.school); n != 1 {
+	if n := w.scalar(`SELECT count(*) FROM inbox_items WHERE kind = 'client_file_emergency_opened' AND school_id = $1 AND params->>'role' = 'district_supervisor'`, sibling.school); n != 1 {
 		t.Fatalf("notices: %d", n)
 	}
 	// Nothing else of the school's client files opens to the supervisor.

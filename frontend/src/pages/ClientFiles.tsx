@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import type { MembershipView } from '../api/types';
 import { useSession } from '../session';
+import EmergencyGrants from './casefile/EmergencyGrants';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 
 interface ClientSession { id: string; occurred_at: string; channel: string; duration_minutes: number; summary: string; note: string }
@@ -109,6 +110,9 @@ export default function ClientFiles() {
               <Tag>{t(`clientFile.kindValue.${file.data.client_kind}`)}</Tag>
               {file.data.contact && <Typography.Text>{file.data.contact}</Typography.Text>}
             </Space>
+            <Typography.Paragraph type="secondary" style={{ marginBottom: 12 }}>
+              {t('clientFile.number')}：<Typography.Text data-testid="client-file-number" copyable>{file.data.id}</Typography.Text>
+            </Typography.Paragraph>
             <Timeline items={(file.data.sessions ?? []).map((s) => ({
               children: (
                 <div data-testid="client-session">
@@ -132,6 +136,8 @@ export default function ClientFiles() {
                 <Button data-testid="client-session-save" type="primary" htmlType="submit" loading={record.isPending}>{t('clientFile.save')}</Button>
               </Form>
             </Card>
+            <Typography.Title level={5} style={{ marginTop: 16 }}>{t('emergency.tab')}</Typography.Title>
+            <EmergencyGrants base={base} id={file.data.id} files="client-files" />
           </>
         )}
       </Drawer>

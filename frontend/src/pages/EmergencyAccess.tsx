@@ -12,7 +12,8 @@ import { useConcernCategories } from './casefile/categories';
 export interface EmergencyGrant {
   id: string;
   school_id: string;
-  case_file_id: string;
+  case_file_id: string | null;
+  client_file_id?: string | null;
   grantee_id: string;
   grantee_name: string;
   grantee_role: string;
@@ -51,19 +52,20 @@ export function remaining(until: string, now: number): string {
 
 // EmergencyAccessDialog asks for a reason and the user's password, warning that the use
 // is audited, notified to the counselors and reviewed by the district.
-export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGranted }: {
+export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGranted, files = 'case-files' }: {
   base: string;
   caseFileId: string | null;
   student?: string;
   onClose: () => void;
   onGranted: (g: EmergencyGrant) => void;
+  files?: 'case-files' | 'client-files'; // a student's case file, or a staff or guardian client's file
 }) {
   const { t } = useTranslation();
   const [form] = Form.useForm();
   const toFields = useFieldErrors();
   const request = useMutation({
     mutationFn: (v: { reason: string; password: string }) =>
-      api<EmergencyGrant>('POST', `${base}/case-files/${caseFileId}/emergency-access`, v),
+      api<EmergencyGrant>('POST', `${base}/${files}/${caseFileId}/emergency-access`, v),
     onSuccess: (g) => {
       form.resetFields();
       onGranted(g);
@@ -73,7 +75,7 @@ export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGr
   return (
     <Modal
       open={!!caseFileId}
-      title={t('emergency.requestTitle', { name: student ?? '' })}
+      title={files === 'client-files' ? t('emergency.clientRequestTitle') : t('emergency.requestTitle', { name: student ?? '' })}
       okText={t('emergency.confirm')}
       okButtonProps={{ danger: true, 'data-testid': 'emergency-submit' } as ButtonProps}
       confirmLoading={request.isPending}
@@ -85,7 +87,7 @@ export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGr
       }}
       destroyOnHidden
     >
-      <Alert data-testid="emergency-warning" type="warning" showIcon icon={<WarningOutlined />} message={t('emergency.warning')} style={{ marginBottom: 16 }} />
+      <Alert data-testid="emergency-warning" type="warning" showIcon icon={<WarningOutlined />} message={t(files === 'client-files' ? 'emergency.clientWarning' : 'emergency.warning')} style={{ marginBottom: 16 }} />
       <ProblemAlert error={request.error} formFields={['reason', 'password']} />
       <Form form={form} layout="vertical" onFinish={(v) => request.mutate(v)}>
         <Form.Item name="reason" label={t('emergency.reason')} rules={[{ required: true, whitespace: true, message: t('emergency.reasonRequired') }, { max: 1000 }]}>

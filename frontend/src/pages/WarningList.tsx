@@ -7,6 +7,7 @@ import { api } from '../api/client';
 import { useSession } from '../session';
 import ProblemAlert from '../components/ProblemAlert';
 import { EmergencyAccessDialog, EmergencyDrawer, type EmergencyGrant } from './EmergencyAccess';
+import { ClientEmergencyRequest } from './ClientFileEmergency';
 
 export interface Warning {
   case_file_id: string;
@@ -75,6 +76,7 @@ export default function WarningList() {
           <EmergencyAccessDialog base={base} caseFileId={asking?.case_file_id ?? null} student={asking?.student_name}
             onClose={() => setAsking(null)} onGranted={(g) => { setAsking(null); setGrant(g); }} />
           <EmergencyDrawer base={base} grant={grant} onClose={() => setGrant(null)} />
+          <ClientEmergencyRequest base={base} />
         </>
       )}
     </Card>

@@ -8,11 +8,11 @@ import type { EmergencyGrant } from '../EmergencyAccess';
 
 // EmergencyGrants shows the counselor who opened this case file by emergency access,
 // when and until when, and whether the district has reviewed it.
-export default function EmergencyGrants({ base, id }: { base: string; id: string }) {
+export default function EmergencyGrants({ base, id, files = 'case-files' }: { base: string; id: string; files?: 'case-files' | 'client-files' }) {
   const { t } = useTranslation();
   const list = useQuery({
     queryKey: ['emergency-grants', id],
-    queryFn: () => api<{ items: EmergencyGrant[] }>('GET', `${base}/case-files/${id}/emergency-access`),
+    queryFn: () => api<{ items: EmergencyGrant[] }>('GET', `${base}/${files}/${id}/emergency-access`),
   });
   const time = (v: string | null) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—');
   return (
