@@ -74,6 +74,11 @@ export default function EmergencyReviews() {
         }}
         columns={[
           { title: t('emergency.school'), dataIndex: 'school_name' },
+          {
+            title: t('emergency.file'),
+            key: 'file',
+            render: (_: unknown, g: { client_file_id?: string | null }) => <Tag>{t(g.client_file_id ? 'emergency.fileClient' : 'emergency.fileStudent')}</Tag>,
+          },
           { title: t('emergency.grantee'), dataIndex: 'grantee_name' },
           { title: t('emergency.role'), dataIndex: 'grantee_role', render: (r: string) => t(`role.${r}`) },
           { title: t('emergency.grantedAt'), dataIndex: 'granted_at', render: time },
