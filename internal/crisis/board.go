@@ -147,29 +147,13 @@ type DistrictNotifier func(ctx context.Context, tx pgx.Tx, district, crisis uuid
 // the district's leader time, to the district supervisors' crisis board. Each step
 // happens once per crisis whatever the number of runs or retries. It returns the steps.
 func (s *Service) EscalateOverdue(ctx context.Context, notify DistrictNotifier) (int, error) {
-	steps := 0
-	now := s.now()
 	ladder := escalation.Ladder{Username: "system:crisis_escalation", Step: "crisis_escalate",
+		Overdue:    `SELECT district_id, school_id, crisis_id, escalation, overdue_since, leader_minutes FROM crises_overdue($1)`,
 		LeaderKind: "crisis_escalated", Subject: "crisis", DedupePrefix: "crisis_leader:", AuditAction: "crises.escalate"}
 	if notify != nil {
 		ladder.OnDistrict = func(ctx context.Context, tx pgx.Tx, it escalation.Item) error {
 			return notify(ctx, tx, it.District, it.ID)
 		}
 	}
-	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT district_id, school_id, crisis_id, escalation, overdue_since, leader_minutes FROM crises_overdue($1)`, now)
-		if err != nil {
-			return database.MapError(err)
-		}
-		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (escalation.Item, error) {
-			var x escalation.Item
-			return x, r.Scan(&x.District, &x.School, &x.ID, &x.Level, &x.Since, &x.LeaderMinutes)
-		})
-		if err != nil {
-			return database.MapError(err)
-		}
-		steps, err = ladder.Run(ctx, tx, list, now)
-		return err
-	})
-	return steps, err
+	return ladder.Escalate(ctx, s.DB, s.now())
 }

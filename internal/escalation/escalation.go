@@ -31,6 +31,9 @@ type Item struct {
 
 // Ladder describes one kind of item.
 type Ladder struct {
+	// Overdue lists the overdue items at $1 (now): district, school, id, level, since,
+	// leader minutes — a database function that needs no user.
+	Overdue      string
 	Username     string // the system actor's name in the audit log
 	Step         string // the database function (school, id, from, to, now) → moved
 	LeaderKind   string // the kind of the leaders' inbox task
@@ -45,6 +48,28 @@ func (l Ladder) step(ctx context.Context, tx pgx.Tx, it Item, from, to string, n
 	var moved bool
 	err := tx.QueryRow(ctx, `SELECT `+l.Step+`($1, $2, $3, $4, $5)`, it.School, it.ID, from, to, now).Scan(&moved)
 	return moved, database.MapError(err)
+}
+
+// Escalate lists the overdue items and takes their due steps in one system
+// transaction. It returns how many steps it took.
+func (l Ladder) Escalate(ctx context.Context, db *database.DB, now time.Time) (int, error) {
+	steps := 0
+	err := db.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, l.Overdue, now)
+		if err != nil {
+			return database.MapError(err)
+		}
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Item, error) {
+			var x Item
+			return x, r.Scan(&x.District, &x.School, &x.ID, &x.Level, &x.Since, &x.LeaderMinutes)
+		})
+		if err != nil {
+			return database.MapError(err)
+		}
+		steps, err = l.Run(ctx, tx, list, now)
+		return err
+	})
+	return steps, err
 }
 
 // Run takes the due steps of every item in tx (a system transaction) and returns how

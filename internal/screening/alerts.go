@@ -171,29 +171,12 @@ func (s *Service) DistrictEscalations(ctx context.Context, a scope.Actor, distri
 // once per alert whatever the number of runs, workers or retries. It returns how many
 // steps it took.
 func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
-	steps := 0
-	now := s.now()
-	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT district_id, school_id, alert_id, escalation, due_at, leader_minutes
-			FROM screening_alerts_overdue($1)`, now)
-		if err != nil {
-			return database.MapError(err)
-		}
-		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (escalation.Item, error) {
-			var x escalation.Item
-			return x, r.Scan(&x.District, &x.School, &x.ID, &x.Level, &x.Since, &x.LeaderMinutes)
-		})
-		if err != nil {
-			return database.MapError(err)
-		}
-		steps, err = alertLadder.Run(ctx, tx, list, now)
-		return err
-	})
-	return steps, err
+	return alertLadder.Escalate(ctx, s.DB, s.now())
 }
 
 // alertLadder escalates overdue alerts: leaders after the counselors' deadline, the
 // district after the leaders' time.
 var alertLadder = escalation.Ladder{Username: "system:screening_escalation", Step: "screening_alert_escalate",
+	Overdue:    `SELECT district_id, school_id, alert_id, escalation, due_at, leader_minutes FROM screening_alerts_overdue($1)`,
 	LeaderKind: "screening_alert_escalated", Subject: "screening_alert", DedupePrefix: "screening_alert_leader:",
 	AuditAction: "screening_alerts.escalate"}

@@ -1,12 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Alert, Button, Card, Descriptions, Drawer, Empty, Input, Space, Tag, Timeline, Typography } from 'antd';
 import { AlertOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
-import { useMutation, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, isStatus } from '../api/client';
 import ProblemAlert from '../components/ProblemAlert';
-import { EmergencyAccessDialog, remaining, type EmergencyGrant } from './EmergencyAccess';
+import { EmergencyAccessDialog, remaining, useGrantReading, type EmergencyGrant } from './EmergencyAccess';
 
 export interface ClientReading {
   grant: EmergencyGrant;
@@ -58,26 +56,7 @@ export function ClientEmergencyRequest({ base }: { base: string }) {
 // are never part of an emergency reading). Once expired it shows nothing of the file.
 export function ClientEmergencyDrawer({ base, grant, onClose }: { base: string; grant: EmergencyGrant | null; onClose: () => void }) {
   const { t } = useTranslation();
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    if (!grant) return;
-    const id = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(id);
-  }, [grant]);
-  const timedOut = !!grant && dayjs(grant.expires_at).valueOf() <= now;
-  const reading = useQuery({
-    queryKey: ['client-emergency-reading', grant?.id],
-    enabled: !!grant && !timedOut,
-    queryFn: () => api<ClientReading>('GET', `${base}/emergency-access/${grant!.id}/client-file`),
-    gcTime: 0,
-  });
-  const end = useMutation({
-    mutationFn: () => api('POST', `${base}/emergency-access/${grant!.id}/end`),
-    onSuccess: onClose,
-  });
-  const refused = isStatus(reading.error, 403, 404);
-  const expired = timedOut || refused;
-  const data = expired ? undefined : reading.data;
+  const { now, reading, end, refused, expired, data } = useGrantReading<ClientReading>(base, grant, 'client-file', onClose);
   return (
     <Drawer open={!!grant} width={640} onClose={onClose} destroyOnHidden
       title={<Space><Tag color="red">{t('emergency.readOnly')}</Tag>{data?.client_file.name}</Space>}

@@ -101,12 +101,10 @@ export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGr
   );
 }
 
-// EmergencyDrawer shows, read-only, the case file of a grant with a countdown to its
-// expiry. Once the grant has expired (or the server refuses), it says so and shows
-// nothing of the file any more.
-export function EmergencyDrawer({ base, grant, onClose }: { base: string; grant: EmergencyGrant | null; onClose: () => void }) {
-  const categories = useConcernCategories(base);
-  const { t } = useTranslation();
+// useGrantReading reads the file of a grant while it lasts ("case-file" or
+// "client-file"), with a clock for the countdown and the grantee's early end. Once the
+// grant has expired, or the server refuses, it gives no data.
+export function useGrantReading<T>(base: string, grant: EmergencyGrant | null, file: 'case-file' | 'client-file', onEnded: () => void) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     if (!grant) return;
@@ -115,18 +113,27 @@ export function EmergencyDrawer({ base, grant, onClose }: { base: string; grant:
   }, [grant]);
   const timedOut = !!grant && dayjs(grant.expires_at).valueOf() <= now;
   const reading = useQuery({
-    queryKey: ['emergency-reading', grant?.id],
+    queryKey: ['emergency-reading', file, grant?.id],
     enabled: !!grant && !timedOut,
-    queryFn: () => api<Reading>('GET', `${base}/emergency-access/${grant!.id}/case-file`),
+    queryFn: () => api<T>('GET', `${base}/emergency-access/${grant!.id}/${file}`),
     gcTime: 0,
   });
   const end = useMutation({
     mutationFn: () => api('POST', `${base}/emergency-access/${grant!.id}/end`),
-    onSuccess: onClose,
+    onSuccess: onEnded,
   });
   const refused = isStatus(reading.error, 403, 404);
   const expired = timedOut || refused;
-  const data = expired ? undefined : reading.data;
+  return { now, reading, end, refused, expired, data: expired ? undefined : reading.data };
+}
+
+// EmergencyDrawer shows, read-only, the case file of a grant with a countdown to its
+// expiry. Once the grant has expired (or the server refuses), it says so and shows
+// nothing of the file any more.
+export function EmergencyDrawer({ base, grant, onClose }: { base: string; grant: EmergencyGrant | null; onClose: () => void }) {
+  const categories = useConcernCategories(base);
+  const { t } = useTranslation();
+  const { now, reading, end, refused, expired, data } = useGrantReading<Reading>(base, grant, 'case-file', onClose);
   return (
     <Drawer open={!!grant} width={720} onClose={onClose} destroyOnHidden
       title={<Space><Tag color="red">{t('emergency.readOnly')}</Tag>{data?.case_file.student_name}</Space>}
