@@ -419,6 +419,18 @@ func (s *Seeder) seedPrograms(ctx context.Context, a scope.Actor, district uuid.
 	if _, err := s.Programs.Publish(ctx, a, district, p.ID, "学期初发布"); err != nil {
 		return err
 	}
+	// The counseling room feeds a plan of its own: weekly opening hours and requests answered in time.
+	room, err := s.Programs.CreatePlan(ctx, a, district, program.PlanInput{TermID: term.ID, Title: "心理辅导室服务（示范）", AllSchools: true,
+		Indicators: []program.Indicator{
+			{Code: "room_open", Name: "心理辅导室每周开放不少于20小时", Kind: program.RoomOpenHours, Target: 20},
+			{Code: "room_answers", Name: "预约申请两个工作日内答复率不低于90%", Kind: program.RoomResponseRate, Target: 90},
+		}})
+	if err != nil {
+		return err
+	}
+	if _, err := s.Programs.Publish(ctx, a, district, room.ID, "学期初发布"); err != nil {
+		return err
+	}
 	day := func(offset int) string { return now.AddDate(0, 0, offset).Format(time.DateOnly) }
 	hours := func(h float64) *float64 { return &h }
 	for i := range plans {
