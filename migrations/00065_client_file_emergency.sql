@@ -15,6 +15,12 @@ ALTER TABLE emergency_grants ADD CONSTRAINT emergency_grants_one_target
 CREATE INDEX emergency_grants_client_file ON emergency_grants (school_id, client_file_id, granted_at DESC) WHERE client_file_id IS NOT NULL;
 CREATE INDEX emergency_grants_client_active ON emergency_grants (grantee_id, school_id, client_file_id, expires_at) WHERE client_file_id IS NOT NULL;
 
+-- The caseload rule (00015) binds grants on case files only: client files are read by
+-- all the school's counselors, and so are the grants on them.
+DROP POLICY emergency_grants_caseload ON emergency_grants;
+CREATE POLICY emergency_grants_caseload ON emergency_grants AS RESTRICTIVE FOR SELECT TO xinqiao_app
+  USING ((SELECT caseload_open()) OR case_file_id IS NULL OR case_file_assigned_to_me(school_id, case_file_id));
+
 -- The functions below read client files as the owner (FORCE ROW LEVEL SECURITY binds it too).
 CREATE POLICY client_files_emergency_definer ON client_files FOR SELECT TO CURRENT_USER USING (true);
 

@@ -424,4 +424,19 @@ func TestClientFileEmergencyAccessEndedEarly(t *testing.T) {
 	if r := w.do(tok, "POST", base+"/emergency-access/"+g.ID.String()+"/end", nil); r.status != 409 {
 		t.Fatalf("ending twice: %d", r.status)
 	}
+	// With the caseload rule on, the school's counselors still see the grants on client
+	// files (client files are no one's caseload).
+	w.ownerQuery(func(tx pgx.Tx) {
+		if _, err := tx.Exec(context.Background(), `INSERT INTO school_settings (school_id, caseload_only) VALUES ($1, true)
+			ON CONFLICT (school_id) DO UPDATE SET caseload_only = true`, own.school); err != nil {
+			t.Fatal(err)
+		}
+		tx.Commit(context.Background())
+	})
+	var onFile struct{ Items []emergency.Grant }
+	r := w.do(w.token("counselor.s1"), "GET", clientEmergencyPath(own.school, file), nil)
+	r.decode(t, &onFile)
+	if r.status != 200 || len(onFile.Items) != 1 || onFile.Items[0].ID != g.ID {
+		t.Fatalf("grants on the file with the caseload rule on: %d %s", r.status, r.body)
+	}
 }
