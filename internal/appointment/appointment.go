@@ -608,16 +608,10 @@ func (s *Service) RemindUpcoming(ctx context.Context, ahead time.Duration) (int,
 		if err != nil {
 			return database.MapError(err)
 		}
-		posted := 0
+		var posted audit.PerSchool
 		for i, x := range list {
 			a := scope.Actor{DistrictID: x.district, SchoolID: x.school, Kind: scope.School, Username: "system:appointment_reminder"}
 			if i == 0 || x.school != list[i-1].school {
-				if i > 0 && posted > 0 {
-					if err := s.auditReminders(ctx, tx, list[i-1].district, list[i-1].school, posted); err != nil {
-						return err
-					}
-				}
-				posted = 0
 				if err := database.SetScope(ctx, tx, a); err != nil {
 					return fault.Wrap(err, "scope")
 				}
@@ -630,22 +624,13 @@ func (s *Service) RemindUpcoming(ctx context.Context, ahead time.Duration) (int,
 				return err
 			}
 			if ok {
-				posted++
+				posted.Add(a, 1)
 				total++
 			}
 		}
-		if n := len(list); n > 0 && posted > 0 {
-			return s.auditReminders(ctx, tx, list[n-1].district, list[n-1].school, posted)
-		}
-		return nil
+		return posted.Record(ctx, tx, func(_ scope.Actor, n int) audit.Entry {
+			return audit.Entry{Action: "appointments.remind", ObjectType: "appointment", Reason: strconv.Itoa(n) + " reminders posted"}
+		})
 	})
 	return total, err
-}
-
-func (s *Service) auditReminders(ctx context.Context, tx pgx.Tx, district, school uuid.UUID, n int) error {
-	a := scope.Actor{DistrictID: district, SchoolID: school, Kind: scope.School, Username: "system:appointment_reminder"}
-	if err := database.SetScope(ctx, tx, a); err != nil {
-		return fault.Wrap(err, "scope")
-	}
-	return audit.Record(ctx, tx, a, audit.Entry{Action: "appointments.remind", ObjectType: "appointment", Reason: strconv.Itoa(n) + " reminders posted"})
 }
