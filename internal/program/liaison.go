@@ -32,12 +32,12 @@ type Liaison struct {
 
 // RosterHomeroom is one homeroom of the school with its liaisons (none: a gap).
 type RosterHomeroom struct {
-	ID        uuid.UUID  `json:"id"`
-	Name      string     `json:"name"`
-	ParentID  *uuid.UUID `json:"parent_id"`
-	Parent    string     `json:"parent"` // the grade or department
-	Liaisons  []Liaison  `json:"liaisons"`
-	HasLiaison bool      `json:"has_liaison"`
+	ID         uuid.UUID  `json:"id"`
+	Name       string     `json:"name"`
+	ParentID   *uuid.UUID `json:"parent_id"`
+	Parent     string     `json:"parent"` // the grade or department
+	Liaisons   []Liaison  `json:"liaisons"`
+	HasLiaison bool       `json:"has_liaison"`
 }
 
 // Roster is the school's liaison roster.
