@@ -123,6 +123,7 @@ export default function DistrictPlans() {
                     <Button size="small" type="primary" data-testid="plan-publish" loading={publish.isPending} onClick={() => publish.mutate(p)}>{t('programs.publish')}</Button>
                   )}
                   {p.status === 'published' && <Button size="small" data-testid="plan-compliance" onClick={() => navigate(`/district-plans/${p.id}`)}>{t('programs.compliance')}</Button>}
+                  {p.status === 'published' && <Button size="small" data-testid="plan-term-plans" onClick={() => navigate(`/district-plans/${p.id}/term-plans`)}>{t('termPlan.submissions')}</Button>}
                   {p.version > 0 && <Button size="small" data-testid="plan-history" onClick={() => setHistory(p)}>{t('programs.history')}</Button>}
                 </Space>
               ),
