@@ -67,7 +67,7 @@ export default function TermPlanEditor({ school, planId, title, onClose }: { sch
   const missing = missingAnswers(rows);
   const outsideTerm = (d: dayjs.Dayjs) => !!data && (d.format('YYYY-MM-DD') < data.plan.term.starts_on || d.format('YYYY-MM-DD') > data.plan.term.ends_on);
   return (
-    <Drawer open={!!planId} width={980} title={`${t('termPlan.title')} · ${title}`} onClose={onClose} destroyOnHidden
+    <Drawer open={!!planId} width={980} title={`${t('termPlan.title')} · ${title}`} onClose={onClose} destroyOnHidden keyboard={false}
       extra={canEdit && (
         <Space>
           <Button data-testid="term-plan-save" loading={save.isPending} onClick={() => save.mutate(false)}>{t('termPlan.saveDraft')}</Button>
