@@ -25,6 +25,7 @@ export interface Plan {
   version: number;
   published_at: string | null;
   updated_at: string;
+  term_plan_due_on: string; // the deadline of the schools' term plans
 }
 
 export interface PlanVersion {
