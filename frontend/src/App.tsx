@@ -55,6 +55,9 @@ export function isPublicPath(pathname: string): boolean {
 }
 const DistrictPlans = lazy(() => import('./pages/DistrictPlans'));
 const Compliance = lazy(() => import('./pages/Compliance'));
+const TermPlanReviews = lazy(() => import('./pages/TermPlanReviews'));
+const OverdueTasks = lazy(() => import('./pages/OverdueTasks'));
+const Liaisons = lazy(() => import('./pages/Liaisons'));
 const Programs = lazy(() => import('./pages/Programs'));
 const Barometer = lazy(() => import('./pages/Barometer'));
 const BarometerReports = lazy(() => import('./pages/BarometerReports'));
@@ -128,6 +131,9 @@ function Guarded() {
           <Route path="/screening-escalations" element={<Allowed k="screeningEscalations"><ScreeningEscalations /></Allowed>} />
           <Route path="/district-plans" element={<Allowed k="districtPlans"><DistrictPlans /></Allowed>} />
           <Route path="/district-plans/:planId" element={<Allowed k="districtPlans"><Compliance /></Allowed>} />
+          <Route path="/district-plans/:planId/term-plans" element={<Allowed k="districtPlans"><TermPlanReviews /></Allowed>} />
+          <Route path="/overdue-tasks" element={<Allowed k="overdueTasks"><OverdueTasks /></Allowed>} />
+          <Route path="/liaisons" element={<Allowed k="liaisons"><Liaisons /></Allowed>} />
           <Route path="/programs" element={<Allowed k="programs"><Programs /></Allowed>} />
           <Route path="/barometer" element={<Allowed k="barometer"><Barometer /></Allowed>} />
           <Route path="/barometer-reports" element={<Allowed k="barometerReports"><BarometerReports /></Allowed>} />

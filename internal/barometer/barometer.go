@@ -226,7 +226,7 @@ func (s *Service) Submit(ctx context.Context, a scope.Actor, school uuid.UUID, i
 			return database.MapError(err)
 		}
 		if in.StudentID != nil {
-			if err := s.nameStudent(ctx, tx, a, school, *in.StudentID, in.Concerns, in.Note); err != nil {
+			if err := s.nameStudent(ctx, tx, a, school, homeroom, *in.StudentID, in.Concerns, in.Note); err != nil {
 				return err
 			}
 		}
@@ -241,9 +241,14 @@ func (s *Service) Submit(ctx context.Context, a scope.Actor, school uuid.UUID, i
 }
 
 // nameStudent raises a concern with source "barometer" in the intake queue and tells the
-// school's counselors. The observation (what the liaison wrote, with the concerns ticked)
-// is encrypted like every concern.
-func (s *Service) nameStudent(ctx context.Context, tx pgx.Tx, a scope.Actor, school, student uuid.UUID, concerns []string, note string) error {
+// school's counselors — only them — that it came from the weekly barometer of the
+// homeroom (the inbox item names the homeroom, never the student). The observation (what
+// the liaison wrote, with the concerns ticked) is encrypted like every concern.
+func (s *Service) nameStudent(ctx context.Context, tx pgx.Tx, a scope.Actor, school, homeroom, student uuid.UUID, concerns []string, note string) error {
+	var homeroomName string
+	if err := tx.QueryRow(ctx, `SELECT name FROM org_units WHERE school_id = $1 AND id = $2`, school, homeroom).Scan(&homeroomName); err != nil {
+		return database.MapError(err)
+	}
 	text := "[barometer] " + strings.Join(concerns, ", ")
 	if note != "" {
 		text += "\n" + note
@@ -267,7 +272,7 @@ func (s *Service) nameStudent(ctx context.Context, tx pgx.Tx, a scope.Actor, sch
 	}
 	for _, c := range counselors {
 		if _, err := inbox.Post(ctx, tx, inbox.Notice{School: school, User: c, Kind: "concern_raised", Task: true,
-			Subject: "concern", SubjectID: &id, Params: map[string]string{"urgency": "soon", "source": "barometer"}}); err != nil {
+			Subject: "concern", SubjectID: &id, Params: map[string]string{"urgency": "soon", "source": "barometer", "homeroom": homeroomName}}); err != nil {
 			return err
 		}
 	}

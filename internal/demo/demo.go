@@ -457,6 +457,32 @@ func (s *Seeder) seedPrograms(ctx context.Context, a scope.Actor, district uuid.
 				return err
 			}
 		}
+		// A liaison training, and — except in 示范区第一中学, which the end-to-end test
+		// lets submit — the school's term plan, submitted (the third school's accepted).
+		liaison, err := s.schoolActor(ctx, s.name(fmt.Sprintf("liaison.s%d", i+1)), district, school, scope.PeerLiaison)
+		if err != nil {
+			return err
+		}
+		if _, err := s.Programs.RecordLiaisonEvent(ctx, counselor, school, program.LiaisonEventInput{Kind: "training", HeldOn: day(-12),
+			Topic: "心理委员培训：倾听与识别", Hours: 2, AttendeeIDs: []uuid.UUID{liaison.UserID}, Notes: "讲解倾听技巧、常见情绪信号与求助流程"}); err != nil {
+			return err
+		}
+		if i == 0 {
+			continue
+		}
+		var answers []program.Answer
+		for k, ind := range p.Indicators {
+			answers = append(answers, program.Answer{IndicatorCode: ind.Code, PlannedDates: []string{day(10 + 5*k)}, OwnerIDs: []uuid.UUID{counselor.UserID}})
+		}
+		if _, err := s.Programs.SaveTermPlan(ctx, counselor, school, p.ID, program.TermPlanInput{Answers: answers,
+			Note: "按区计划逐项落实，心理辅导教师牵头，班主任配合。"}, true); err != nil {
+			return err
+		}
+		if i == 2 {
+			if _, err := s.Programs.ReviewTermPlan(ctx, a, district, p.ID, school, "accept", ""); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

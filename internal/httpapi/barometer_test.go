@@ -68,6 +68,21 @@ func TestBarometerNamedStudentReachesOnlyCounselors(t *testing.T) {
 	if !hasItem(box, "concern_raised", got.ID, true) {
 		t.Fatalf("counselor inbox: %+v", box)
 	}
+	// The inbox item says where it came from — the weekly barometer of the homeroom —
+	// and names the homeroom, never the student.
+	for _, it := range box.Items {
+		if it.Kind != "concern_raised" || it.SubjectID == nil || *it.SubjectID != got.ID {
+			continue
+		}
+		if it.Params["source"] != "barometer" || it.Params["homeroom"] != own.homeroomName {
+			t.Fatalf("counselor inbox item params: %+v", it.Params)
+		}
+		for _, v := range it.Params {
+			if v == named.Name || v == named.ID.String() {
+				t.Fatalf("the inbox item names the student: %+v", it.Params)
+			}
+		}
+	}
 	w.ownerQuery(func(tx pgx.Tx) {
 		var obs []byte
 		tx.QueryRow(context.Background(), `SELECT observation FROM concerns WHERE id = $1`, got.ID).Scan(&obs)
@@ -83,6 +98,16 @@ func TestBarometerNamedStudentReachesOnlyCounselors(t *testing.T) {
 	}
 	if r := w.do(teacher, "GET", base+"/inbox", nil); bytes.Contains(r.body, []byte(got.ID.String())) {
 		t.Fatalf("teacher's inbox: %s", r.body)
+	}
+	if n := w.scalar(`SELECT count(*) FROM inbox_items i JOIN users u ON u.id = i.user_id WHERE i.subject_id = $1 AND u.username <> 'counselor.s1'
+		AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.school_id = $2 AND m.role = 'counselor')`, got.ID, own.school); n != 0 {
+		t.Fatalf("%d inbox items about the concern reached users who are not counselors", n)
+	}
+	if n := w.scalar(`SELECT count(*) FROM district_inbox_items WHERE subject_id = $1 OR params::text LIKE '%' || $2 || '%'`, got.ID, own.homeroomName); n != 0 {
+		t.Fatalf("the district inbox got %d items about it", n)
+	}
+	if r := w.do(w.token("district.supervisor"), "GET", "/api/v1/districts/"+w.district.String()+"/inbox", nil); bytes.Contains(r.body, []byte(got.ID.String())) {
+		t.Fatalf("district inbox: %s", r.body)
 	}
 	// The leader reads the school's barometer: mood and concerns, no name.
 	r = w.do(leader, "GET", base+"/barometer", nil)

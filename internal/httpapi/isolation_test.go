@@ -308,6 +308,20 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/schools/:schoolId/activities":                              by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/activities/:activityId/evidence":         by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/evidence/:evidenceId/content":             by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	// Term plans: the school's leaders and counselors write and submit them; district
+	// administrators and supervisors read submitted ones, administrators review them.
+	"GET /api/v1/schools/:schoolId/plans/:planId/term-plan":                        by(dsOK, dsOK, dsDen, sOK, sOK, sDen, sDen),
+	"PUT /api/v1/schools/:schoolId/plans/:planId/term-plan":                        by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/plans/:planId/term-plan/submit":                by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/districts/:districtId/plans/:planId/term-plans":                   by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/plans/:planId/term-plans/:schoolId":         by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/plans/:planId/term-plans/:schoolId/review": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/overdue-tasks":                              by(dOK, dOK, dDen, dNF, dNF, dNF, dNF),
+	// The liaison network: counselors record trainings and meetings, leaders read; no
+	// district role, teacher or liaison reaches it.
+	"GET /api/v1/schools/:schoolId/liaison-roster":  by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/liaison-events":  by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/liaison-events": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	// The barometer: the liaison's own form only; counselors and leaders read the reports;
 	// no district role and no homeroom teacher reaches either.
 	"GET /api/v1/schools/:schoolId/barometer/form":  by(dsDen, dsDen, dsDen, sDen, sDen, sDen, sOK),
@@ -533,6 +547,10 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		districtPlan = w.districtPlan(t.district, !strings.HasSuffix(path, "/publish"))
 		replace("planId", districtPlan.ID)
 		path = strings.ReplaceAll(path, "/indicators/:code/", "/indicators/protocol/")
+		// A submitted term plan to read or review (the school writes a fresh one).
+		if strings.Contains(pattern, "/term-plan") && method != "PUT" && !strings.HasSuffix(pattern, "/submit") {
+			w.submittedTermPlan(districtPlan, t.school)
+		}
 	}
 	if strings.Contains(path, ":planId") {
 		replace("planId", w.newPlan(t.code, t.caseFile))
@@ -842,6 +860,16 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 			"audience": "students", "audience_size": 100, "attendance": 90}
 	case "POST /api/v1/schools/:schoolId/plans/:planId/indicators/:code/evidence", "POST /api/v1/schools/:schoolId/activities/:activityId/evidence":
 		upload = pngFixture(false)
+	case "PUT /api/v1/schools/:schoolId/plans/:planId/term-plan", "POST /api/v1/schools/:schoolId/plans/:planId/term-plan/submit":
+		body = map[string]any{"answers": w.fullAnswers(districtPlan, t.school), "note": "矩阵学期计划"}
+	case "POST /api/v1/districts/:districtId/plans/:planId/term-plans/:schoolId/review":
+		body = map[string]any{"verdict": "accept"}
+	case "POST /api/v1/schools/:schoolId/liaison-events":
+		var liaison uuid.UUID
+		w.ownerQuery(func(tx pgx.Tx) {
+			tx.QueryRow(context.Background(), `SELECT user_id FROM memberships WHERE school_id = $1 AND role = 'peer_liaison' LIMIT 1`, t.school).Scan(&liaison)
+		})
+		body = map[string]any{"kind": "meeting", "held_on": nowCST().Format(time.DateOnly), "topic": "矩阵例会", "hours": 1, "attendee_ids": []uuid.UUID{liaison}}
 	}
 	return method, path, body, upload
 }

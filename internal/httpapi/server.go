@@ -375,6 +375,19 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/schools/:schoolId/activities", school, "activities", "write", s.recordActivity},
 		{"POST", "/api/v1/schools/:schoolId/activities/:activityId/evidence", school, "activities", "write", s.uploadActivityEvidence},
 		{"GET", "/api/v1/schools/:schoolId/evidence/:evidenceId/content", school, "activities", "read", s.downloadEvidence},
+		// School term plans (学校学期计划): the school answers a plan's indicators and submits;
+		// the district lists the submissions and accepts or returns them. Overdue tasks.
+		{"GET", "/api/v1/schools/:schoolId/plans/:planId/term-plan", school, "plan_tasks", "read", s.getTermPlan},
+		{"PUT", "/api/v1/schools/:schoolId/plans/:planId/term-plan", school, "plan_tasks", "write", s.saveTermPlan},
+		{"POST", "/api/v1/schools/:schoolId/plans/:planId/term-plan/submit", school, "plan_tasks", "write", s.submitTermPlan},
+		{"GET", "/api/v1/districts/:districtId/plans/:planId/term-plans", district, "district_plans", "read", s.termPlanSubmissions},
+		{"GET", "/api/v1/districts/:districtId/plans/:planId/term-plans/:schoolId", district, "district_plans", "read", s.districtTermPlan},
+		{"POST", "/api/v1/districts/:districtId/plans/:planId/term-plans/:schoolId/review", district, "district_plans", "write", s.reviewTermPlan},
+		{"GET", "/api/v1/districts/:districtId/overdue-tasks", district, "district_plans", "read", s.overdueTasks},
+		// The peer-liaison network (心理委员网络): roster per homeroom, trainings and meetings.
+		{"GET", "/api/v1/schools/:schoolId/liaison-roster", school, "liaison_network", "read", s.liaisonRoster},
+		{"GET", "/api/v1/schools/:schoolId/liaison-events", school, "liaison_network", "read", s.listLiaisonEvents},
+		{"POST", "/api/v1/schools/:schoolId/liaison-events", school, "liaison_network", "write", s.recordLiaisonEvent},
 
 		// The peer liaisons' weekly barometer (晴雨表): the liaison's own form; the school's
 		// counselors and leaders read the reports (no names: a named student goes to intake).

@@ -131,6 +131,10 @@ func compute(ctx context.Context, tx pgx.Tx, district uuid.UUID, p Plan, schools
 	if err := rows.Err(); err != nil {
 		return nil, database.MapError(err)
 	}
+	// Peer-liaison trainings and meetings of the term's days (internal/program/liaison.go).
+	if err := liaisonFigures(ctx, tx, district, p.Term, schools, counts, hours); err != nil {
+		return nil, err
+	}
 	evidence := map[key]float64{}
 	rows, err = tx.Query(ctx, `SELECT school_id, indicator_code, count(*) FROM program_evidence
 		WHERE district_id = $1 AND plan_id = $2 AND school_id = ANY ($3) GROUP BY school_id, indicator_code`, district, p.ID, schools)

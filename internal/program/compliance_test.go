@@ -84,6 +84,8 @@ func TestIndicatorValidationNamesEachProblemPrecisely(t *testing.T) {
 		{"count with a metric", []Indicator{func() Indicator { i := good(); i.Metric = "liaison_coverage"; return i }()}, "indicators[0].metric", "not_allowed"},
 		{"hours of lectures", []Indicator{{Code: "h", Name: "培训", Kind: "hours", ActivityType: "lecture", Target: 8}}, "indicators[0].code", "invalid_value"},
 		{"hours of an activity without hours", []Indicator{{Code: "hx", Name: "培训", Kind: "hours", ActivityType: "lecture", Target: 8}}, "indicators[0].activity_type", "invalid_value"},
+		{"hours of liaison meetings (they record none)", []Indicator{{Code: "hx", Name: "例会", Kind: "hours", ActivityType: "liaison_meeting", Target: 2}}, "indicators[0].activity_type", "invalid_value"},
+		{"a count of an unknown liaison event", []Indicator{{Code: "lx", Name: "活动", Kind: "activity_count", ActivityType: "liaison_party", Target: 2}}, "indicators[0].activity_type", "invalid_value"},
 		{"hours target negative", []Indicator{{Code: "hx", Name: "培训", Kind: "hours", ActivityType: "staff_training", Target: -1}}, "indicators[0].target", "invalid_value"},
 		{"percentage above 100", []Indicator{{Code: "px", Name: "覆盖", Kind: "percentage", Metric: "liaison_coverage", Target: 101}}, "indicators[0].target", "invalid_value"},
 		{"percentage of an unknown metric", []Indicator{{Code: "px", Name: "覆盖", Kind: "percentage", Metric: "happiness", Target: 90}}, "indicators[0].metric", "invalid_value"},
@@ -106,7 +108,10 @@ func TestIndicatorValidationNamesEachProblemPrecisely(t *testing.T) {
 		{Code: "training", Name: "教师培训", Kind: "hours", ActivityType: "staff_training", Target: 8},
 		{Code: "room", Name: "辅导室开放", Kind: "hours", ActivityType: "room_hours", Target: 10},
 		{Code: "liaisons", Name: "心理委员覆盖", Kind: "percentage", Metric: "liaison_coverage", Target: 100},
-		{Code: "protocol", Name: "危机干预制度", Kind: "yes_no"}}
+		{Code: "protocol", Name: "危机干预制度", Kind: "yes_no"},
+		{Code: "liaison_trainings", Name: "心理委员培训", Kind: "activity_count", ActivityType: "liaison_training", Target: 2},
+		{Code: "liaison_meetings", Name: "心理委员例会", Kind: "activity_count", ActivityType: "liaison_meeting", Target: 4},
+		{Code: "liaison_hours", Name: "心理委员培训时长", Kind: "hours", ActivityType: "liaison_training", Target: 4}}
 	if f := ValidateIndicators(ok); len(f) > 0 {
 		t.Fatalf("valid indicators refused: %+v", f)
 	}

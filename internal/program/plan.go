@@ -57,6 +57,10 @@ var (
 	HourTypes = []string{"staff_training", "room_hours"}
 	// Metrics are the percentages computed from data.
 	Metrics = []string{"liaison_coverage", "barometer_weeks"}
+	// LiaisonTypes are the peer-liaison trainings and meetings an indicator may count
+	// (recorded in the liaison network, not as activities); LiaisonHourTypes record hours.
+	LiaisonTypes     = []string{"liaison_training", "liaison_meeting"}
+	LiaisonHourTypes = []string{"liaison_training"}
 )
 
 // Term is a term (学期) of the district.
@@ -177,8 +181,8 @@ func ValidateIndicators(list []Indicator) []fault.FieldError {
 		}
 		switch in.Kind {
 		case "activity_count":
-			if !slices.Contains(ActivityTypes, in.ActivityType) {
-				f = append(f, fault.Field(at("activity_type"), "invalid_value", "activity_type must be one of "+strings.Join(ActivityTypes, ", ")))
+			if !slices.Contains(ActivityTypes, in.ActivityType) && !slices.Contains(LiaisonTypes, in.ActivityType) {
+				f = append(f, fault.Field(at("activity_type"), "invalid_value", "activity_type must be one of "+strings.Join(append(slices.Clone(ActivityTypes), LiaisonTypes...), ", ")))
 			}
 			if in.Target < 1 || in.Target > 1000 || in.Target != math.Trunc(in.Target) {
 				f = append(f, fault.Field(at("target"), "invalid_value", "a count target is a whole number from 1 to 1000"))
@@ -187,8 +191,8 @@ func ValidateIndicators(list []Indicator) []fault.FieldError {
 				f = append(f, fault.Field(at("metric"), "not_allowed", "an activity count has no metric"))
 			}
 		case "hours":
-			if !slices.Contains(HourTypes, in.ActivityType) {
-				f = append(f, fault.Field(at("activity_type"), "invalid_value", "hours are recorded for "+strings.Join(HourTypes, ", ")))
+			if !slices.Contains(HourTypes, in.ActivityType) && !slices.Contains(LiaisonHourTypes, in.ActivityType) {
+				f = append(f, fault.Field(at("activity_type"), "invalid_value", "hours are recorded for "+strings.Join(append(slices.Clone(HourTypes), LiaisonHourTypes...), ", ")))
 			}
 			if in.Target <= 0 || in.Target > 1000 {
 				f = append(f, fault.Field(at("target"), "invalid_value", "an hours target is more than 0 and at most 1000"))
@@ -237,6 +241,9 @@ type Plan struct {
 	CreatedAt   time.Time   `json:"created_at"`
 	UpdatedAt   time.Time   `json:"updated_at"`
 	PublishedAt *time.Time  `json:"published_at"`
+	// TermPlanDueOn is the deadline of the schools' term plans (30 days after the term
+	// starts unless the district set one).
+	TermPlanDueOn string `json:"term_plan_due_on"`
 }
 
 // PlanInput creates or changes a plan. Note explains an amendment of a published plan.
@@ -247,6 +254,8 @@ type PlanInput struct {
 	AllSchools bool        `json:"all_schools"`
 	SchoolIDs  []uuid.UUID `json:"school_ids"`
 	Note       string      `json:"note"`
+	// TermPlanDueOn optionally sets the deadline of the term plans (a day of the term).
+	TermPlanDueOn string `json:"term_plan_due_on"`
 }
 
 func (in *PlanInput) validate() error {
@@ -269,19 +278,36 @@ func (in *PlanInput) validate() error {
 	if utf8.RuneCountInString(in.Note) > 500 {
 		f = append(f, fault.Field("note", "too_long", "at most 500 characters"))
 	}
+	if in.TermPlanDueOn != "" {
+		if _, err := time.Parse(time.DateOnly, in.TermPlanDueOn); err != nil {
+			f = append(f, fault.Field("term_plan_due_on", "invalid_date", "term_plan_due_on must be a date (YYYY-MM-DD)"))
+		}
+	}
 	if len(f) > 0 {
 		return fault.Validation(f...)
 	}
 	return nil
 }
 
+// dueOn is the term plan deadline of the input, nil when the default applies.
+func (in PlanInput) dueOn() *string {
+	if in.TermPlanDueOn == "" {
+		return nil
+	}
+	return &in.TermPlanDueOn
+}
+
 // checkRefs checks that the term and the schools are the district's.
 func checkRefs(ctx context.Context, tx pgx.Tx, district uuid.UUID, in PlanInput) error {
-	if _, err := term(ctx, tx, district, in.TermID); err != nil {
+	t, err := term(ctx, tx, district, in.TermID)
+	if err != nil {
 		if fault.KindOf(err) == fault.NotFound {
 			return fault.Validation(fault.Field("term_id", "invalid_value", "no such term in the district"))
 		}
 		return err
+	}
+	if in.TermPlanDueOn != "" && (in.TermPlanDueOn < t.StartsOn || in.TermPlanDueOn > t.EndsOn) {
+		return fault.Validation(fault.Field("term_plan_due_on", "outside_term", "the deadline of the term plans is a day of the term ("+t.StartsOn+" – "+t.EndsOn+")"))
 	}
 	if len(in.SchoolIDs) > 0 {
 		var n int
@@ -296,13 +322,13 @@ func checkRefs(ctx context.Context, tx pgx.Tx, district uuid.UUID, in PlanInput)
 }
 
 const planColumns = `p.id, p.term_id, t.name, t.starts_on::text, t.ends_on::text, p.title, p.indicators, p.all_schools, p.school_ids,
-	p.status, p.version, p.created_at, p.updated_at, p.published_at`
+	p.status, p.version, p.created_at, p.updated_at, p.published_at, coalesce(p.term_plan_due_on, t.starts_on + 30)::text`
 
 func scanPlan(r pgx.CollectableRow) (Plan, error) {
 	var p Plan
 	var ind []byte
 	if err := r.Scan(&p.ID, &p.TermID, &p.Term.Name, &p.Term.StartsOn, &p.Term.EndsOn, &p.Title, &ind, &p.AllSchools, &p.SchoolIDs,
-		&p.Status, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.PublishedAt); err != nil {
+		&p.Status, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.PublishedAt, &p.TermPlanDueOn); err != nil {
 		return p, err
 	}
 	p.Term.ID = p.TermID
@@ -345,8 +371,8 @@ func (s *Service) CreatePlan(ctx context.Context, a scope.Actor, district uuid.U
 		}
 		ind, _ := json.Marshal(in.Indicators)
 		id := uuid.Must(uuid.NewV7())
-		if _, err := tx.Exec(ctx, `INSERT INTO district_plans (district_id, id, term_id, title, indicators, all_schools, school_ids, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, district, id, in.TermID, in.Title, ind, in.AllSchools, nonNil(in.SchoolIDs), a.UserID); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO district_plans (district_id, id, term_id, title, indicators, all_schools, school_ids, created_by, term_plan_due_on)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, district, id, in.TermID, in.Title, ind, in.AllSchools, nonNil(in.SchoolIDs), a.UserID, in.dueOn()); err != nil {
 			return database.MapError(err)
 		}
 		var err error
@@ -392,8 +418,8 @@ func (s *Service) UpdatePlan(ctx context.Context, a scope.Actor, district, id uu
 			version++
 		}
 		if _, err := tx.Exec(ctx, `UPDATE district_plans SET term_id = $3, title = $4, indicators = $5, all_schools = $6, school_ids = $7,
-			version = $8, updated_at = now() WHERE district_id = $1 AND id = $2`,
-			district, id, in.TermID, in.Title, ind, in.AllSchools, nonNil(in.SchoolIDs), version); err != nil {
+			version = $8, term_plan_due_on = $9, updated_at = now() WHERE district_id = $1 AND id = $2`,
+			district, id, in.TermID, in.Title, ind, in.AllSchools, nonNil(in.SchoolIDs), version, in.dueOn()); err != nil {
 			return database.MapError(err)
 		}
 		action := "district_plans.update"

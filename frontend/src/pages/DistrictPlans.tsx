@@ -19,11 +19,13 @@ interface PlanForm {
   school_ids?: string[];
   indicators: Indicator[];
   note?: string;
+  term_plan_due_on?: Dayjs | null;
 }
 
 function planFormValues(p: Plan | null): Partial<PlanForm> {
   if (!p) return { all_schools: true, indicators: [{ code: 'lectures', name: '', kind: 'activity_count', activity_type: 'lecture', target: 2 }] };
-  return { term_id: p.term_id, title: p.title, all_schools: p.all_schools, school_ids: p.school_ids, indicators: p.indicators };
+  return { term_id: p.term_id, title: p.title, all_schools: p.all_schools, school_ids: p.school_ids, indicators: p.indicators,
+    term_plan_due_on: p.term_plan_due_on ? dayjs(p.term_plan_due_on) : null };
 }
 
 // DistrictPlans is the district's plan editor (区计划): terms, plans with indicators and
@@ -58,7 +60,8 @@ export default function DistrictPlans() {
   const refresh = () => void qc.invalidateQueries({ queryKey: ['district-plans'] });
   const save = useMutation({
     mutationFn: (v: PlanForm) => {
-      const body = { ...v, school_ids: v.all_schools ? [] : v.school_ids ?? [], indicators: (v.indicators ?? []).map(cleanIndicator), note: v.note ?? '' };
+      const body = { ...v, school_ids: v.all_schools ? [] : v.school_ids ?? [], indicators: (v.indicators ?? []).map(cleanIndicator), note: v.note ?? '',
+        term_plan_due_on: v.term_plan_due_on ? v.term_plan_due_on.format('YYYY-MM-DD') : '' };
       return editing === 'new' || !editing ? api<Plan>('POST', `${base}/plans`, body) : api<Plan>('PUT', `${base}/plans/${editing.id}`, body);
     },
     onSuccess: () => {
@@ -123,6 +126,7 @@ export default function DistrictPlans() {
                     <Button size="small" type="primary" data-testid="plan-publish" loading={publish.isPending} onClick={() => publish.mutate(p)}>{t('programs.publish')}</Button>
                   )}
                   {p.status === 'published' && <Button size="small" data-testid="plan-compliance" onClick={() => navigate(`/district-plans/${p.id}`)}>{t('programs.compliance')}</Button>}
+                  {p.status === 'published' && <Button size="small" data-testid="plan-term-plans" onClick={() => navigate(`/district-plans/${p.id}/term-plans`)}>{t('termPlan.submissions')}</Button>}
                   {p.version > 0 && <Button size="small" data-testid="plan-history" onClick={() => setHistory(p)}>{t('programs.history')}</Button>}
                 </Space>
               ),
@@ -171,6 +175,9 @@ export default function DistrictPlans() {
           </Form.Item>
           <Form.Item name="title" label={t('programs.planTitle')} rules={[{ required: true, max: 120 }]}>
             <Input data-testid="plan-title" />
+          </Form.Item>
+          <Form.Item name="term_plan_due_on" label={t('termPlan.dueOn')} extra={t('termPlan.dueOnHelp')}>
+            <DatePicker data-testid="plan-term-plan-due" />
           </Form.Item>
           <Form.Item name="all_schools" label={t('programs.allSchools')} valuePropName="checked">
             <Switch data-testid="plan-all-schools" />

@@ -9,6 +9,7 @@ import { useSession } from '../session';
 import ProblemAlert from '../components/ProblemAlert';
 import { summaryKey } from '../components/NotificationBell';
 import { inboxBase } from '../nav';
+import { inboxKey } from './programs/termplan';
 
 export interface InboxItem {
   id: string;
@@ -93,7 +94,7 @@ export default function Inbox() {
               avatar={<Badge dot={!it.read_at && !it.done_at}><Tag color={it.is_task ? 'orange' : 'blue'}>{it.is_task ? t('inbox.task') : t('inbox.notice')}</Tag></Badge>}
               title={
                 <Typography.Text delete={!!it.done_at}>
-                  {t(`inbox.kind.${it.kind}`, { ...it.params, defaultValue: it.kind })}
+                  {t(inboxKey(it), { ...it.params, defaultValue: it.kind })}
                 </Typography.Text>
               }
               description={

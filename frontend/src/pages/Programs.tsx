@@ -8,6 +8,7 @@ import { api } from '../api/client';
 import { useSession } from '../session';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { CellTag } from './Compliance';
+import TermPlanEditor from './TermPlanEditor';
 import { activityTypes, audiences, hourTypes, type Activity, type Evidence, type SchoolPlan, type Term } from './programs/data';
 
 interface ActivityForm {
@@ -76,6 +77,7 @@ export default function Programs() {
   const base = `/api/v1/schools/${current?.school_id}`;
   const [term, setTerm] = useState<string | undefined>();
   const [recording, setRecording] = useState(false);
+  const [termPlan, setTermPlan] = useState<{ id: string; title: string } | null>(null);
   const [form] = Form.useForm<ActivityForm>();
   const terms = useQuery({ queryKey: ['school-terms', current?.school_id], queryFn: () => api<{ items: Term[] }>('GET', `${base}/terms`) });
   const today = dayjs().format('YYYY-MM-DD');
@@ -108,7 +110,8 @@ export default function Programs() {
         <ProblemAlert error={tasks.error} />
         {(tasks.data?.items ?? []).length === 0 && !tasks.isLoading && <Empty description={t('programs.noTasks')} />}
         {(tasks.data?.items ?? []).map((sp) => (
-          <Card key={sp.plan.id} type="inner" size="small" data-testid="task" title={`${sp.plan.title} · ${sp.plan.term.name}`} style={{ marginBottom: 12 }}>
+          <Card key={sp.plan.id} type="inner" size="small" data-testid="task" title={`${sp.plan.title} · ${sp.plan.term.name}`} style={{ marginBottom: 12 }}
+            extra={<Button size="small" data-testid="term-plan-open" onClick={() => setTermPlan({ id: sp.plan.id, title: sp.plan.title })}>{t('termPlan.title')}</Button>}>
             <Table
               rowKey="code"
               size="small"
@@ -169,6 +172,7 @@ export default function Programs() {
           ]}
         />
       </Card>
+      {current?.school_id && <TermPlanEditor school={current.school_id} planId={termPlan?.id ?? null} title={termPlan?.title ?? ''} onClose={() => setTermPlan(null)} />}
       <Modal open={recording} width={640} title={`${t('programs.recordActivity')} · ${selected?.name ?? ''}`} onCancel={() => setRecording(false)}
         onOk={() => form.submit()} okButtonProps={{ 'data-testid': 'activity-save' } as never} confirmLoading={record.isPending} destroyOnHidden>
         <ProblemAlert error={record.error} formFields={['type', 'title', 'held_on', 'audience', 'audience_size', 'attendance', 'hours',

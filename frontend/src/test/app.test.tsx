@@ -45,7 +45,7 @@ describe('App', () => {
     render(<App />);
     const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
     const labels = () => [...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent);
-    expect(labels()).toEqual(['首页', '待办与通知', '计划任务与活动', '期末小结', '心理晴雨表', '班级与组织', '教职工与心理委员', '学生名册', '预警名单', '危机干预', '心理测查', '心理辅导室', '图书资料', '审计日志']);
+    expect(labels()).toEqual(['首页', '待办与通知', '计划任务与活动', '期末小结', '心理晴雨表', '心理委员网络', '班级与组织', '教职工与心理委员', '学生名册', '预警名单', '危机干预', '心理测查', '心理辅导室', '图书资料', '审计日志']);
     expect(screen.getByTestId('current-user').textContent).toContain('王校长');
     expect(await screen.findByTestId('welcome')).toBeTruthy();
 
@@ -53,13 +53,13 @@ describe('App', () => {
     const select = within(screen.getByTestId('scope-select')).getByRole('combobox');
     fireEvent.mouseDown(select);
     fireEvent.click(await screen.findByText('示范区实验小学 · 心理辅导教师'));
-    await waitFor(() => expect(labels()).toEqual(['首页', '待办与通知', '心理辅导室', '受理队列', '心理辅导信箱', '测查预警', '个案档案', '教师家长咨询', '预警名单', '危机干预', '转介', '心理测查', '计划任务与活动', '期末小结', '心理晴雨表', '学生名册', '图书资料', '典型案例']));
+    await waitFor(() => expect(labels()).toEqual(['首页', '待办与通知', '心理辅导室', '受理队列', '心理辅导信箱', '测查预警', '个案档案', '教师家长咨询', '预警名单', '危机干预', '转介', '心理测查', '计划任务与活动', '期末小结', '心理晴雨表', '心理委员网络', '学生名册', '图书资料', '典型案例']));
     expect(localStorage.getItem('xq_scope')).toBe('m2');
 
     await act(async () => {
       fireEvent.click(within(screen.getByTestId('lang-switch')).getByText('English'));
     });
-    await waitFor(() => expect(labels()).toEqual(['Home', 'Inbox', 'Counseling room', 'Intake queue', 'Mailbox', 'Screening alerts', 'Case files', 'Staff & guardian clients', 'Warning list', 'Crises', 'Referrals', 'Screening', 'Plan tasks & activities', 'Term summary', 'Barometer', 'Student roster', 'Library', 'Teaching cases']));
+    await waitFor(() => expect(labels()).toEqual(['Home', 'Inbox', 'Counseling room', 'Intake queue', 'Mailbox', 'Screening alerts', 'Case files', 'Staff & guardian clients', 'Warning list', 'Crises', 'Referrals', 'Screening', 'Plan tasks & activities', 'Term summary', 'Barometer', 'Peer-liaison network', 'Student roster', 'Library', 'Teaching cases']));
     expect(localStorage.getItem('xq_lang')).toBe('en');
     expect(document.documentElement.lang).toBe('en');
   });
@@ -139,7 +139,7 @@ describe('emergency access review', () => {
     vi.stubGlobal('fetch', fetch);
     render(<App />);
     const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
-    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '待办与通知', '学校管理', '用户与授权', '区计划与达标', '期末小结审核', '量表管理', '心理测查', '关注类别', '图书资料', '典型案例', '紧急查阅审查', '档案保存期限', '合作机构', '危机设置', '危机督导', '审计日志']);
+    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '待办与通知', '学校管理', '用户与授权', '区计划与达标', '期末小结审核', '逾期任务', '量表管理', '心理测查', '关注类别', '图书资料', '典型案例', '紧急查阅审查', '档案保存期限', '合作机构', '危机设置', '危机督导', '审计日志']);
     await act(async () => {
       fireEvent.click(within(nav).getByText('紧急查阅审查'));
     });

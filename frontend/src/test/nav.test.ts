@@ -5,12 +5,12 @@ import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'inbox', 'schools', 'users', 'districtPlans', 'summaryReviews', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit']],
-    ['school_leader', ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'schoolCampaigns', 'room', 'library', 'audit']],
-    ['counselor', ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'clientFiles', 'warningList', 'crises', 'referrals', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'students', 'library', 'teachingCases']],
+    ['district_admin', ['home', 'inbox', 'schools', 'users', 'districtPlans', 'summaryReviews', 'overdueTasks', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit']],
+    ['school_leader', ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'liaisons', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'schoolCampaigns', 'room', 'library', 'audit']],
+    ['counselor', ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'clientFiles', 'warningList', 'crises', 'referrals', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'liaisons', 'students', 'library', 'teachingCases']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
     ['peer_liaison', ['home', 'barometer', 'inbox']],
-    ['district_supervisor', ['home', 'inbox', 'districtPlans', 'summaryReviews', 'campaigns', 'screeningEscalations', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases']],
+    ['district_supervisor', ['home', 'inbox', 'districtPlans', 'summaryReviews', 'overdueTasks', 'campaigns', 'screeningEscalations', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases']],
     ['researcher', ['home', 'inbox']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);

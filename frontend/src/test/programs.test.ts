@@ -6,7 +6,8 @@ import { activityBody } from '../pages/Programs';
 describe('district plans and school programs', () => {
   it('offers the activity types each indicator kind may count', () => {
     expect(activityTypesFor('activity_count')).toContain('lecture');
-    expect(activityTypesFor('hours')).toEqual(['staff_training', 'room_hours']);
+    expect(activityTypesFor('hours')).toEqual(['staff_training', 'room_hours', 'liaison_training']);
+    expect(activityTypesFor('activity_count')).toContain('liaison_meeting');
     expect(activityTypesFor('percentage')).toEqual([]);
     expect(activityTypesFor('yes_no')).toEqual([]);
   });

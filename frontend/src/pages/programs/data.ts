@@ -25,6 +25,7 @@ export interface Plan {
   version: number;
   published_at: string | null;
   updated_at: string;
+  term_plan_due_on: string; // the deadline of the schools' term plans
 }
 
 export interface PlanVersion {
@@ -79,6 +80,9 @@ export interface SchoolPlanDetail extends SchoolPlan { today: string; activities
 export const indicatorKinds: IndicatorKind[] = ['activity_count', 'hours', 'percentage', 'yes_no', 'room_open_hours', 'room_response_rate'];
 export const activityTypes = ['lecture', 'group_session', 'themed_month', 'parent_event', 'staff_training', 'room_hours'];
 export const hourTypes = ['staff_training', 'room_hours'];
+// Peer-liaison trainings and meetings (recorded in the liaison network) an indicator may count.
+export const liaisonTypes = ['liaison_training', 'liaison_meeting'];
+export const liaisonHourTypes = ['liaison_training'];
 export const metrics = ['liaison_coverage', 'barometer_weeks'];
 export const audiences = ['students', 'parents', 'staff', 'mixed'];
 
@@ -93,8 +97,8 @@ export function targetMax(kind: IndicatorKind | undefined): number | undefined {
 
 // activityTypesFor lists the activity types an indicator kind may count.
 export function activityTypesFor(kind: IndicatorKind | undefined): string[] {
-  if (kind === 'activity_count') return activityTypes;
-  if (kind === 'hours') return hourTypes;
+  if (kind === 'activity_count') return [...activityTypes, ...liaisonTypes];
+  if (kind === 'hours') return [...hourTypes, ...liaisonHourTypes];
   return [];
 }
 
