@@ -16,6 +16,7 @@ export function UserSecurity({ base, user }: { base: string; user: User }) {
   const toFields = useFieldErrors();
   const [form] = Form.useForm();
   const path = `${base}/users/${user.id}`;
+  const [enrolled, setEnrolled] = useState(!!user.mfa_enrolled);
   const sessions = useQuery({ queryKey: ['user-sessions', user.id], queryFn: () => api<{ items: SessionInfo[] }>('GET', `${path}/sessions`) });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: ['user-sessions', user.id] });
@@ -24,6 +25,7 @@ export function UserSecurity({ base, user }: { base: string; user: User }) {
   const reset = useMutation({
     mutationFn: () => api('DELETE', `${path}/mfa`),
     onSuccess: () => {
+      setEnrolled(false);
       refresh();
       message.success(t('security.mfaReset'));
     },
@@ -47,7 +49,7 @@ export function UserSecurity({ base, user }: { base: string; user: User }) {
     <Card size="small" title={t('security.userMfa')} style={{ marginTop: 16 }} data-testid="user-security">
       <ProblemAlert error={reset.error || revokeAll.error || sessions.error} />
       <Space style={{ marginBottom: 12 }}>
-        {user.mfa_enrolled ? <Tag color="green">{t('security.enrolled')}</Tag> : <Tag>{t('security.notEnrolled')}</Tag>}
+        {enrolled ? <Tag color="green">{t('security.enrolled')}</Tag> : <Tag>{t('security.notEnrolled')}</Tag>}
         <Popconfirm title={t('security.resetMfaConfirm')} okButtonProps={{ danger: true }} onConfirm={() => reset.mutate()}>
           <Button danger size="small" data-testid="mfa-reset" loading={reset.isPending}>{t('security.resetMfa')}</Button>
         </Popconfirm>
