@@ -20,6 +20,10 @@ CREATE TABLE district_security_settings (
   CHECK (NOT oidc_enabled OR (oidc_issuer <> '' AND oidc_client_id <> '' AND oidc_client_secret_env <> ''))
 );
 
+-- The demo district (`xinqiao seed demo`, never in production) keeps plain password logins
+-- on databases seeded before this migration, as newly seeded ones do (internal/demo).
+INSERT INTO district_security_settings (district_id, mfa_required) SELECT id, false FROM districts WHERE code = 'demo';
+
 -- A user's TOTP secret, sealed with the master key (keyring.SealSecret). Unconfirmed
 -- rows are enrolments in progress. last_step is the last accepted time step: a code of
 -- that step or an earlier one is refused (no replay).

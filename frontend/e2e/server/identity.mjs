@@ -88,8 +88,8 @@ export const scenarios = [
     // The administrator resets the user's MFA: the password alone works again.
     await loggedIn(page, 'district.admin');
     await page.getByTestId('nav-users').click();
-    await page.getByTestId('user-search').locator('input').fill(username);
-    await page.getByTestId('user-search').locator('input').press('Enter');
+    await page.getByTestId('user-search').fill(username);
+    await page.getByTestId('user-search').press('Enter');
     await page.getByTestId(`memberships-${username}`).click();
     await page.getByTestId('user-security').getByText('已启用').waitFor();
     await page.getByTestId('mfa-reset').click();
