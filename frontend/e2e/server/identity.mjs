@@ -95,7 +95,8 @@ export const scenarios = [
     await page.getByTestId('mfa-reset').click();
     await page.locator('.ant-popconfirm-buttons .ant-btn-primary:visible').click();
     await page.getByTestId('user-security').getByText('未启用').waitFor();
-    await page.keyboard.press('Escape');
+    await page.locator('.ant-drawer-close:visible').click();
+    await page.getByTestId('memberships-drawer').waitFor({ state: 'hidden' });
     await page.getByTestId('logout').click();
     await login(page, username, pw);
     await page.getByTestId('nav').waitFor();
