@@ -180,10 +180,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	}
 	return &app{
 		db: db, enforcer: en, caseFiles: &casefile.Service{DB: db, Cipher: ring}, ring: ring,
-		identity: &identity.Service{DB: db, Authorizer: en, SessionTTL: cfg.SessionTTL, Throttle: identity.DefaultThrottle},
-		tenants:  &tenant.Service{DB: db},
-		roster:   &roster.Service{DB: db},
-		audit:    &audit.Service{DB: db},
+		identity: &identity.Service{DB: db, Authorizer: en, SessionTTL: cfg.SessionTTL, IdleTimeout: cfg.SessionIdleTimeout,
+			Throttle: identity.DefaultThrottle, Cipher: ring, OIDC: &identity.OIDC{Getenv: os.Getenv}},
+		tenants: &tenant.Service{DB: db},
+		roster:  &roster.Service{DB: db},
+		audit:   &audit.Service{DB: db},
 	}, nil
 }
 
@@ -240,7 +241,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Mailbox:       &mailbox.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		TermSummaries: &termsummary.Service{DB: a.db, FontPath: cfg.PDFFont},
 		ClientFiles:   &clientfile.Service{DB: a.db, Cipher: a.ring},
-		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL,
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

@@ -1,17 +1,18 @@
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useNavigate } from 'react-router-dom';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { App as AntApp, ConfigProvider, Spin } from 'antd';
+import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
+import { Alert, App as AntApp, Button, Card, ConfigProvider, Spin } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { useTranslation } from 'react-i18next';
-import { ApiError, setUnauthorizedHandler } from './api/client';
+import { ApiError, api, setUnauthorizedHandler } from './api/client';
 import { SessionProvider, signedOut, useSession } from './session';
 import AppLayout from './AppLayout';
 import { menuFor, type MenuKey } from './nav';
 import Login from './pages/Login';
+import MFAEnrol from './components/MFAEnrol';
 
 const Home = lazy(() => import('./pages/Home'));
 const Schools = lazy(() => import('./pages/Schools'));
@@ -65,6 +66,7 @@ const MailboxInbox = lazy(() => import('./pages/MailboxInbox'));
 const PublicMailbox = lazy(() => import('./pages/PublicMailbox'));
 const TermSummaries = lazy(() => import('./pages/TermSummaries'));
 const SummaryReviews = lazy(() => import('./pages/SummaryReviews'));
+const Security = lazy(() => import('./pages/Security'));
 
 // Client errors (4xx) are answers, not glitches: never retry them.
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -97,10 +99,39 @@ function Allowed({ k, children }: { k: MenuKey; children: ReactNode }) {
   return <>{children}</>;
 }
 
+// EnrolmentGate is all a session in the enrolment-required stage shows: the server
+// refuses every other route until MFA is set up.
+function EnrolmentGate() {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const logout = async () => {
+    try {
+      await api('POST', '/api/v1/auth/logout');
+    } finally {
+      signedOut(qc);
+      navigate('/login', { replace: true });
+    }
+  };
+  return (
+    <div style={{ minHeight: '100vh', display: 'grid', placeItems: 'center', background: '#f5f7fb' }}>
+      <Card style={{ width: 520 }} title={t('security.enrolRequiredTitle')} data-testid="enrolment-gate"
+        extra={<Button size="small" onClick={logout}>{t('login.logout')}</Button>}>
+        <Alert type="info" showIcon message={t('security.enrolRequiredHint')} style={{ marginBottom: 16 }} />
+        <MFAEnrol onDone={() => {
+          void qc.invalidateQueries({ queryKey: ['me'] });
+          navigate('/', { replace: true });
+        }} />
+      </Card>
+    </div>
+  );
+}
+
 function Guarded() {
   const { me, loading } = useSession();
   if (loading) return <Spin data-testid="loading" style={{ display: 'block', margin: 80 }} />;
   if (!me) return <Navigate to="/login" replace />;
+  if (me.mfa_enrolment_required) return <EnrolmentGate />;
   return (
     <AppLayout>
       <Suspense fallback={<Spin style={{ display: 'block', margin: 80 }} />}>
@@ -145,6 +176,7 @@ function Guarded() {
           <Route path="/institutions" element={<Allowed k="institutions"><Institutions /></Allowed>} />
           <Route path="/crisis-settings" element={<Allowed k="crisisSettings"><CrisisSettings /></Allowed>} />
           <Route path="/crisis-board" element={<Allowed k="crisisBoard"><CrisisBoard /></Allowed>} />
+          <Route path="/security" element={<Security />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

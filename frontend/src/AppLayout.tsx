@@ -98,6 +98,7 @@ export default function AppLayout({ children }: { children: ReactNode }) {
                 <UserOutlined /> {me?.user.display_name}
               </Typography.Text>
             </Button>
+            <Button type="text" data-testid="nav-security" icon={<SafetyCertificateOutlined />} aria-label={t('security.menu')} title={t('security.menu')} onClick={() => navigate('/security')} />
             <LanguageSwitch />
             <Button data-testid="logout" icon={<LogoutOutlined />} onClick={logout} loading={leaving}>
               {t('login.logout')}

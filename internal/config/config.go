@@ -37,6 +37,7 @@ type Config struct {
 	MasterKeyPrevious  string        // secret: retired master keys
 	LogLevel           slog.Level    //
 	SessionTTL         time.Duration // lifetime of a login token
+	SessionIdleTimeout time.Duration // a session unused this long ends
 	ShutdownTimeout    time.Duration // grace period for in-flight requests
 	TrustedProxies     []string      // proxies whose X-Forwarded-For is honoured
 	SecureCookies      bool          // set the Secure flag on cookies (behind TLS)
@@ -75,7 +76,8 @@ var Vars = []Var{
 	{"XINQIAO_MASTER_KEY", "local:eGlucWlhby1sb2NhbC1kZXZlbG9wbWVudC1rZXkhISE=", "master key id:base64(32 bytes) wrapping each school's data keys (encryption at rest)", true},
 	{"XINQIAO_MASTER_KEY_PREVIOUS", "", "retired master keys (id:base64, comma-separated) kept until `xinqiao keys rotate` has run", true},
 	{"XINQIAO_LOG_LEVEL", "info", "debug, info, warn or error", false},
-	{"XINQIAO_SESSION_TTL", "12h", "lifetime of a login token", false},
+	{"XINQIAO_SESSION_TTL", "12h", "absolute lifetime of a login session", false},
+	{"XINQIAO_SESSION_IDLE_TIMEOUT", "30m", "a login session unused for this long ends", false},
 	{"XINQIAO_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests on SIGTERM", false},
 	{"XINQIAO_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is trusted", false},
 	{"XINQIAO_SECURE_COOKIES", "false", "mark session cookies Secure (set true behind TLS)", false},
@@ -149,6 +151,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.SessionTTL, err = time.ParseDuration(get("XINQIAO_SESSION_TTL")); err != nil || c.SessionTTL < time.Minute {
 		errs = append(errs, fmt.Errorf("XINQIAO_SESSION_TTL must be a duration of at least 1m"))
 	}
+	if c.SessionIdleTimeout, err = time.ParseDuration(get("XINQIAO_SESSION_IDLE_TIMEOUT")); err != nil || c.SessionIdleTimeout < time.Minute {
+		errs = append(errs, fmt.Errorf("XINQIAO_SESSION_IDLE_TIMEOUT must be a duration of at least 1m"))
+	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("XINQIAO_SHUTDOWN_TIMEOUT")); err != nil {
 		errs = append(errs, fmt.Errorf("XINQIAO_SHUTDOWN_TIMEOUT must be a duration"))
 	}
@@ -204,6 +209,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("pdf_font", c.PDFFont),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("session_ttl", c.SessionTTL),
+		slog.Duration("session_idle_timeout", c.SessionIdleTimeout),
 		slog.String("smtp_addr", c.SMTPAddr),
 		slog.String("smtp_from", c.SMTPFrom),
 		slog.String("smtp_username", c.SMTPUsername),

@@ -115,6 +115,11 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 		return nil, false, err
 	}
 	a := scope.Actor{UserID: admin.ID, Username: admin.Username, DistrictID: districtID, Kind: scope.District, Roles: []string{scope.DistrictAdmin}}
+	// The demo keeps plain password logins: MFA is optional in the demo district (a
+	// district administrator turns the requirement on in 安全设置, see README).
+	if _, err := s.Identity.SaveSecuritySettings(ctx, a, districtID, identity.SecuritySettings{MFARequired: false}); err != nil {
+		return nil, false, fmt.Errorf("security settings: %w", err)
+	}
 	grant := func(username, display, role string, school *uuid.UUID, homeroom *uuid.UUID) error {
 		username = s.name(username)
 		u, err := s.Identity.CreateUser(ctx, a, districtID, identity.NewUser{Username: username, DisplayName: display, Password: Password})

@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
@@ -66,9 +65,7 @@ func (s *Server) login(cl *call) error {
 	if err != nil {
 		return err
 	}
-	maxAge := int(time.Until(res.ExpiresAt).Seconds())
-	s.setCookie(cl, SessionCookie, res.Token, maxAge, true)
-	s.setCookie(cl, CSRFCookie, identity.CSRFToken(res.Token), maxAge, false)
+	s.writeLogin(cl, res)
 	cl.JSON(http.StatusOK, res)
 	return nil
 }
@@ -91,6 +88,8 @@ func (s *Server) logout(cl *call) error {
 type meResponse struct {
 	User        identity.UserRef   `json:"user"`
 	Memberships []scope.Membership `json:"memberships"`
+	// MFAEnrolmentRequired: the session may only enrol in MFA (then log in fully).
+	MFAEnrolmentRequired bool `json:"mfa_enrolment_required"`
 }
 
 func (s *Server) me(cl *call) error {
@@ -101,7 +100,7 @@ func (s *Server) me(cl *call) error {
 	}
 	cl.JSON(http.StatusOK, meResponse{
 		User:        identity.UserRef{ID: p.UserID, Username: p.Username, DisplayName: p.DisplayName, DistrictID: p.DistrictID},
-		Memberships: ms,
+		Memberships: ms, MFAEnrolmentRequired: p.Stage == "enrol",
 	})
 	return nil
 }

@@ -190,6 +190,8 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		t.Fatal(err)
 	}
 	w.ring = ring
+	id.Cipher = ring
+	id.OIDC = &identity.OIDC{Getenv: func(name string) string { return testOIDCSecrets[name] }}
 	w.cases = &casefile.Service{DB: db.App, Cipher: ring}
 	w.plans = &supportplan.Service{DB: db.App, Cipher: ring}
 	w.store = testStore(t)
@@ -228,6 +230,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
+	srv.PublicURL = w.srv.URL
 	t.Cleanup(w.srv.Close)
 	return w
 }

@@ -61,6 +61,11 @@ var (
 	all   = cell{ok, na, na}
 )
 
+var (
+	bad    = cell{"422", na, na} // the route refuses the matrix's input for everybody
+	own404 = cell{nf, na, na}    // the id is nobody's own
+)
+
 // matrix declares the expected outcome of every route for every role and target. A
 // route registered in the router but missing here fails the test.
 var matrix = map[string]map[string]cell{
@@ -69,6 +74,23 @@ var matrix = map[string]map[string]cell{
 	"GET /api/v1/me/notification-settings": by(all, all, all, all, all, all, all),
 	"PUT /api/v1/me/notification-settings": by(all, all, all, all, all, all, all),
 	"POST /api/v1/auth/logout":             by(all, all, all, all, all, all, all),
+
+	// Identity hardening: each user's own MFA, sessions and password; a code that is not
+	// six digits is refused (422) for everybody. District administrators manage the
+	// district's security settings and their users' sessions, MFA and SSO identity.
+	"GET /api/v1/me/mfa":                                          by(all, all, all, all, all, all, all),
+	"POST /api/v1/me/mfa/enrolment":                               by(all, all, all, all, all, all, all),
+	"POST /api/v1/me/mfa/enrolment/confirm":                       by(bad, bad, bad, bad, bad, bad, bad),
+	"POST /api/v1/me/mfa/recovery-codes":                          by(bad, bad, bad, bad, bad, bad, bad),
+	"GET /api/v1/me/sessions":                                     by(all, all, all, all, all, all, all),
+	"DELETE /api/v1/me/sessions/:loginSessionId":                  by(own404, own404, own404, own404, own404, own404, own404),
+	"POST /api/v1/me/password":                                    by(all, all, all, all, all, all, all),
+	"GET /api/v1/districts/:districtId/security-settings":         by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/security-settings":         by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"GET /api/v1/districts/:districtId/users/:userId/sessions":    by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"DELETE /api/v1/districts/:districtId/users/:userId/sessions": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"DELETE /api/v1/districts/:districtId/users/:userId/mfa":      by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"PUT /api/v1/districts/:districtId/users/:userId/sso-id":      by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 
 	"GET /api/v1/districts/:districtId/schools":                      by(dOK, dOK, dOK, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/schools":                     by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
@@ -370,6 +392,14 @@ var publicRoutes = map[string]int{
 	"POST /api/v1/s/:code":     404,
 	"GET /api/v1/r/:token":     404, // an unknown link
 	"POST /api/v1/r/:token":    404,
+
+	// The second login step with a challenge nobody issued; single sign-on of a district
+	// that has none (the callback without its state cookie redirects to the login page,
+	// which the test server without a UI answers 404).
+	"POST /api/v1/auth/login/mfa":                  401,
+	"GET /api/v1/auth/oidc/:districtCode/start":    404,
+	"GET /api/v1/auth/oidc/:districtCode/callback": 404,
+
 	// The school's public request page: the answer never depends on other bookings.
 	"GET /api/v1/public/schools/:schoolId/room":                  200,
 	"POST /api/v1/public/schools/:schoolId/appointment-requests": 202,
@@ -661,6 +691,11 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		from := time.Now().Add(-24 * time.Hour)
 		path += "?from=" + from.UTC().Format(time.RFC3339) + "&to=" + from.Add(14*24*time.Hour).UTC().Format(time.RFC3339)
 	}
+	if strings.Contains(path, ":userId") {
+		replace("userId", w.victim("user", t))
+	}
+	replace("loginSessionId", uuid.New())
+	path = strings.ReplaceAll(path, ":districtCode", demo.DistrictCode)
 	if strings.Contains(path, ":membershipId") {
 		replace("membershipId", w.victim("membership", t))
 	}
@@ -669,6 +704,16 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"name": fmt.Sprintf("新学校%d", n), "code": fmt.Sprintf("mx-%d", n), "kind": "k12"}
 	case "PATCH /api/v1/districts/:districtId/schools/:schoolId":
 		body = map[string]any{"name": fmt.Sprintf("改名学校%d", n)}
+	case "POST /api/v1/auth/login/mfa":
+		body = map[string]any{"challenge": "not-a-challenge", "code": "123456"}
+	case "POST /api/v1/me/mfa/enrolment/confirm", "POST /api/v1/me/mfa/recovery-codes":
+		body = map[string]any{"code": "abcdef"}
+	case "POST /api/v1/me/password":
+		body = map[string]any{"current_password": demo.Password, "new_password": demo.Password}
+	case "PUT /api/v1/districts/:districtId/security-settings":
+		body = map[string]any{"mfa_required": false}
+	case "PUT /api/v1/districts/:districtId/users/:userId/sso-id":
+		body = map[string]any{"sso_id": fmt.Sprintf("mx%d@school.example", n)}
 	case "POST /api/v1/districts/:districtId/users":
 		body = map[string]any{"username": fmt.Sprintf("mx.user%d", n), "display_name": "新用户", "password": "a-long-enough-password"}
 	case "POST /api/v1/districts/:districtId/memberships":

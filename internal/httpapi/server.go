@@ -102,6 +102,8 @@ type Server struct {
 	Ready          map[string]func(context.Context) error // dependency checks for /readyz
 	UI             fs.FS                                  // the built web UI; nil serves none
 	SecureCookies  bool
+	// PublicURL is the address users reach the server at (OIDC callbacks).
+	PublicURL      string
 	TrustedProxies []string
 	Metrics        *metrics.Registry // nil: no /metrics
 }
@@ -139,7 +141,23 @@ func (s *Server) routes() []route {
 	ap := s.appointmentRoutes()
 	return []route{
 		{"POST", "/api/v1/auth/login", public, "", "", s.login},
+		{"POST", "/api/v1/auth/login/mfa", public, "", "", s.loginSecondStep},
+		{"GET", "/api/v1/auth/oidc/:districtCode/start", public, "", "", s.startOIDC},
+		{"GET", "/api/v1/auth/oidc/:districtCode/callback", public, "", "", s.finishOIDC},
 		{"POST", "/api/v1/auth/logout", userOnly, "", "", s.logout},
+		{"GET", "/api/v1/me/mfa", userOnly, "", "", s.getMyMFA},
+		{"POST", "/api/v1/me/mfa/enrolment", userOnly, "", "", s.startMFAEnrolment},
+		{"POST", "/api/v1/me/mfa/enrolment/confirm", userOnly, "", "", s.confirmMFAEnrolment},
+		{"POST", "/api/v1/me/mfa/recovery-codes", userOnly, "", "", s.regenerateRecoveryCodes},
+		{"GET", "/api/v1/me/sessions", userOnly, "", "", s.listMySessions},
+		{"DELETE", "/api/v1/me/sessions/:loginSessionId", userOnly, "", "", s.revokeMySession},
+		{"POST", "/api/v1/me/password", userOnly, "", "", s.changePassword},
+		{"GET", "/api/v1/districts/:districtId/security-settings", district, "security_settings", "read", s.getSecuritySettings},
+		{"PUT", "/api/v1/districts/:districtId/security-settings", district, "security_settings", "write", s.saveSecuritySettings},
+		{"GET", "/api/v1/districts/:districtId/users/:userId/sessions", district, "user_sessions", "read", s.listUserSessions},
+		{"DELETE", "/api/v1/districts/:districtId/users/:userId/sessions", district, "user_sessions", "write", s.revokeUserSessions},
+		{"DELETE", "/api/v1/districts/:districtId/users/:userId/mfa", district, "user_mfa", "write", s.resetUserMFA},
+		{"PUT", "/api/v1/districts/:districtId/users/:userId/sso-id", district, "users", "write", s.setUserSSOID},
 		{"GET", "/api/v1/me", userOnly, "", "", s.me},
 		{"GET", "/api/v1/me/notification-settings", userOnly, "", "", s.getNotificationSettings},
 		{"PUT", "/api/v1/me/notification-settings", userOnly, "", "", s.saveNotificationSettings},
@@ -567,6 +585,12 @@ func (s *Server) wrap(rt route) gin.HandlerFunc {
 			if err := s.authenticate(cl); err != nil {
 				s.deny(cl, rt, audit.Entry{Reason: "unauthenticated"})
 				writeError(c, s.Log, err)
+				return
+			}
+			if cl.Principal.Stage == "enrol" && !enrolmentRoutes[rt.Method+" "+rt.Path] {
+				cl.Actor.Kind = scope.User
+				s.deny(cl, rt, audit.Entry{Reason: "mfa enrolment required"})
+				writeError(c, s.Log, errEnrolmentRequired)
 				return
 			}
 			if err := s.resolveScope(cl, rt); err != nil {

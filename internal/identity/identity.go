@@ -38,9 +38,16 @@ var DefaultThrottle = Throttle{UserLimit: 5, IPLimit: 50, Window: 15 * time.Minu
 type Service struct {
 	DB         *database.DB
 	Authorizer Authorizer
+	// SessionTTL is the absolute lifetime of a session.
 	SessionTTL time.Duration
-	Throttle   Throttle
-	Now        func() time.Time
+	// IdleTimeout ends a session unused for this long (0: DefaultIdleTimeout; <0: never).
+	IdleTimeout time.Duration
+	Throttle    Throttle
+	Now         func() time.Time
+	// Cipher seals TOTP secrets (keyring.Keyring).
+	Cipher SecretSealer
+	// OIDC runs single sign-on; nil turns it off.
+	OIDC *OIDC
 }
 
 // User is an account (never with its password hash).
@@ -51,6 +58,9 @@ type User struct {
 	DistrictID  uuid.UUID `json:"district_id"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
+	// MFAEnrolled and SSOID are filled in the district administrator's list only.
+	MFAEnrolled bool    `json:"mfa_enrolled"`
+	SSOID       *string `json:"sso_id"`
 }
 
 // Principal is an authenticated session with the user's memberships.
@@ -62,13 +72,21 @@ type Principal struct {
 	DisplayName string
 	ExpiresAt   time.Time
 	Memberships []scope.Membership
+	// Stage is "active", or "enrol" while the user must enrol in MFA before anything else.
+	Stage string
 }
 
-// Login is the result of a successful login.
+// Login is the result of a successful first or second login step. When MFARequired is
+// set, Token is empty and Challenge goes with a code to the second step.
 type Login struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
 	User      UserRef   `json:"user"`
+	// MFARequired: the password was right; the second factor is still needed.
+	MFARequired bool   `json:"mfa_required"`
+	Challenge   string `json:"challenge,omitempty"`
+	// EnrolmentRequired: the session can only enrol in MFA until enrolment is confirmed.
+	EnrolmentRequired bool `json:"enrolment_required"`
 }
 
 // UserRef is the short form of a user returned with a login and by /me.
@@ -154,21 +172,26 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP, userA
 	if !ok {
 		return Login{}, s.loginFailed(ctx, actor, userKey, ipKey, "bad credentials", ErrBadCredentials)
 	}
-	token := randomToken()
-	res := Login{Token: token, ExpiresAt: s.now().Add(s.SessionTTL).UTC().Truncate(time.Second)}
+	var res Login
 	err = s.DB.InTx(ctx, actor, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE key = $1`, userKey); err != nil {
 			return database.MapError(err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, expires_at, client_ip, user_agent)
-			VALUES ($1, $2, $3, $4, $5, $6)`, uuid.Must(uuid.NewV7()), HashToken(token), u.id, res.ExpiresAt, clientIP, truncate(userAgent, 200)); err != nil {
-			return database.MapError(err)
+		stage, err := loginStage(ctx, tx, u.id, false)
+		if err != nil {
+			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT id, username, display_name, district_id FROM users WHERE id = $1`, u.id).
-			Scan(&res.User.ID, &res.User.Username, &res.User.DisplayName, &res.User.DistrictID); err != nil {
-			return database.MapError(err)
+		if res, err = s.openSession(ctx, tx, actor, stage, "password", clientIP, userAgent); err != nil {
+			return err
 		}
-		return audit.Record(ctx, tx, actor, audit.Entry{Action: "auth.login", ObjectType: "user", ObjectID: u.id.String()})
+		e := audit.Entry{Action: "auth.login", ObjectType: "user", ObjectID: u.id.String()}
+		switch stage {
+		case "mfa":
+			e.Reason = "password accepted; second factor pending"
+		case "enrol":
+			e.Reason = "password accepted; MFA enrolment required"
+		}
+		return audit.Record(ctx, tx, actor, e)
 	})
 	if err != nil {
 		return Login{}, err
@@ -234,15 +257,32 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		return Principal{}, fault.New(fault.Unauthenticated, "authentication required")
 	}
 	var p Principal
+	expired := fault.New(fault.Unauthenticated, "the session is not valid or has expired")
 	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT session_id, user_id, district_id, username, display_name, expires_at
-			FROM auth_session_lookup($1)`, HashToken(token)).
-			Scan(&p.SessionID, &p.UserID, &p.DistrictID, &p.Username, &p.DisplayName, &p.ExpiresAt)
+		var seen time.Time
+		var method string
+		err := tx.QueryRow(ctx, `SELECT session_id, user_id, district_id, username, display_name, expires_at, last_seen_at, stage, method
+			FROM auth_session_resolve($1)`, HashToken(token)).
+			Scan(&p.SessionID, &p.UserID, &p.DistrictID, &p.Username, &p.DisplayName, &p.ExpiresAt, &seen, &p.Stage, &method)
 		if err == pgx.ErrNoRows {
-			return fault.New(fault.Unauthenticated, "the session is not valid or has expired")
+			return expired
 		}
 		if err != nil {
 			return database.MapError(err)
+		}
+		now := s.now()
+		// A login challenge is no session; past the absolute lifetime or the idle
+		// timeout a session is dead.
+		if p.Stage == "mfa" || !now.Before(p.ExpiresAt) || (s.idle() > 0 && now.Sub(seen) > s.idle()) {
+			return expired
+		}
+		if now.Sub(seen) > touchEvery {
+			if err := database.SetScope(ctx, tx, scope.Actor{UserID: p.UserID, DistrictID: p.DistrictID, Kind: scope.User}); err != nil {
+				return database.MapError(err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2`, p.SessionID, now); err != nil {
+				return database.MapError(err)
+			}
 		}
 		rows, err := tx.Query(ctx, `SELECT id, scope_type, district_id, district_name, school_id, school_name, role, homeroom_id FROM auth_memberships($1)`, p.UserID)
 		if err != nil {

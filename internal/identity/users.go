@@ -103,7 +103,9 @@ func (s *Service) ListUsers(ctx context.Context, a scope.Actor, district uuid.UU
 	}
 	var items []User
 	err = s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, username, display_name, district_id, disabled, created_at FROM users
+		rows, err := tx.Query(ctx, `SELECT id, username, display_name, district_id, disabled, created_at, sso_id,
+			EXISTS (SELECT 1 FROM user_mfa f WHERE f.district_id = users.district_id AND f.user_id = users.id AND f.confirmed_at IS NOT NULL)
+			FROM users
 			WHERE district_id = $1 AND username > $2
 			  AND ($3 = '' OR username LIKE '%' || $3 || '%' OR display_name LIKE '%' || $3 || '%')
 			ORDER BY username LIMIT $4`, district, after, strings.ToLower(strings.TrimSpace(q)), size+1)
@@ -112,7 +114,7 @@ func (s *Service) ListUsers(ctx context.Context, a scope.Actor, district uuid.UU
 		}
 		items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) {
 			var u User
-			return u, r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.DistrictID, &u.Disabled, &u.CreatedAt)
+			return u, r.Scan(&u.ID, &u.Username, &u.DisplayName, &u.DistrictID, &u.Disabled, &u.CreatedAt, &u.SSOID, &u.MFAEnrolled)
 		})
 		if err != nil {
 			return database.MapError(err)

@@ -32,6 +32,8 @@ export interface Membership {
 export interface Me {
   user: UserRef;
   memberships: Membership[];
+  // the session may only enrol in MFA until enrolment is confirmed
+  mfa_enrolment_required?: boolean;
 }
 
 export interface Page<T> {
@@ -55,6 +57,8 @@ export interface User {
   district_id: string;
   disabled: boolean;
   created_at: string;
+  mfa_enrolled?: boolean;
+  sso_id?: string | null;
 }
 
 export interface MembershipView {
@@ -130,4 +134,47 @@ export interface FieldError {
   column?: string;
   code: string;
   message: string;
+}
+
+// Identity hardening (MFA, sessions, security settings).
+export interface LoginResult {
+  token: string;
+  expires_at: string;
+  mfa_required: boolean;
+  challenge?: string;
+  enrolment_required: boolean;
+}
+
+export interface MFAStatus {
+  required: boolean;
+  enrolled: boolean;
+  recovery_codes_left: number;
+}
+
+export interface MFAEnrolment {
+  secret: string;
+  otpauth_uri: string;
+  qr_code_png: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  client_ip: string;
+  user_agent: string;
+  method: 'password' | 'oidc';
+  current: boolean;
+}
+
+export interface SecuritySettings {
+  mfa_required: boolean;
+  oidc_enabled: boolean;
+  oidc_issuer: string;
+  oidc_client_id: string;
+  oidc_client_secret_env: string;
+  oidc_claim: 'email' | 'sub';
+  oidc_mfa_delegated: boolean;
+  updated_at?: string | null;
 }

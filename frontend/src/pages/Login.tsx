@@ -1,12 +1,14 @@
 import { useState } from 'react';
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { Navigate, useNavigate } from 'react-router-dom';
+import { Navigate, useNavigate, useSearchParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, isStatus } from '../api/client';
 import { fetchMe, useSession } from '../session';
 import LanguageSwitch from '../LanguageSwitch';
+import type { LoginResult } from '../api/types';
+import SecondStep from '../components/SecondStep';
 
 // loginMessage picks the i18n key shown for a failed login. It is deliberately generic: the
 // server never says whether the username or the password was wrong, and neither do we.
@@ -21,21 +23,33 @@ export default function Login() {
   const navigate = useNavigate();
   const qc = useQueryClient();
   const { me } = useSession();
-  const [error, setError] = useState<string | null>(null);
+  const [params] = useSearchParams();
+  const [error, setError] = useState<string | null>(params.get('sso') === 'failed' ? t('login.ssoFailed') : null);
   const [busy, setBusy] = useState(false);
+  // The second step: after a password (challenge in hand) or after single sign-on
+  // (?step=mfa, the challenge is in an HttpOnly cookie).
+  const [challenge, setChallenge] = useState<string | null>(params.get('step') === 'mfa' ? '' : null);
+  const [ssoCode, setSsoCode] = useState('');
   if (me && !busy) return <Navigate to="/" replace />;
+  const finish = async () => {
+    try {
+      localStorage.removeItem('xq_scope');
+    } catch {
+      /* storage unavailable */
+    }
+    await qc.fetchQuery({ queryKey: ['me'], queryFn: fetchMe, staleTime: 0 });
+    navigate('/', { replace: true });
+  };
   const submit = async (v: { username: string; password: string }) => {
     setBusy(true);
     setError(null);
     try {
-      await api('POST', '/api/v1/auth/login', { username: v.username.trim(), password: v.password });
-      try {
-        localStorage.removeItem('xq_scope');
-      } catch {
-        /* storage unavailable */
+      const res = await api<LoginResult>('POST', '/api/v1/auth/login', { username: v.username.trim(), password: v.password });
+      if (res.mfa_required) {
+        setChallenge(res.challenge ?? '');
+        return;
       }
-      await qc.fetchQuery({ queryKey: ['me'], queryFn: fetchMe, staleTime: 0 });
-      navigate('/', { replace: true });
+      await finish();
     } catch (e) {
       setError(t(loginMessage(e)));
     } finally {
@@ -51,6 +65,10 @@ export default function Login() {
         </div>
         <Typography.Paragraph type="secondary" style={{ marginTop: 4 }}>{t('app.subtitle')}</Typography.Paragraph>
         {error && <Alert data-testid="login-error" type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
+        {challenge !== null ? (
+          <SecondStep challenge={challenge} onDone={finish} onRestart={() => setChallenge(null)} />
+        ) : (
+        <>
         <Form layout="vertical" onFinish={submit} requiredMark={false}>
           <Form.Item name="username" label={t('login.username')} rules={[{ required: true, whitespace: true, message: t('login.usernameRequired') }]}>
             <Input data-testid="username" prefix={<UserOutlined />} autoComplete="username" maxLength={64} />
@@ -62,6 +80,24 @@ export default function Login() {
             {t('login.submit')}
           </Button>
         </Form>
+        <details style={{ marginTop: 16 }} data-testid="sso">
+          <summary style={{ cursor: 'pointer', color: '#1677ff' }}>{t('login.sso')}</summary>
+          <Input.Search
+            data-testid="sso-district"
+            style={{ marginTop: 8 }}
+            placeholder={t('login.ssoDistrict')}
+            value={ssoCode}
+            maxLength={32}
+            onChange={(e) => setSsoCode(e.target.value)}
+            enterButton={t('login.ssoGo')}
+            onSearch={(v) => {
+              const code = v.trim().toLowerCase();
+              if (/^[a-z0-9-]{2,32}$/.test(code)) window.location.assign(`/api/v1/auth/oidc/${code}/start`);
+            }}
+          />
+        </details>
+        </>
+        )}
       </Card>
     </div>
   );

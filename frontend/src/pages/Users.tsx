@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { App, Button, Card, Drawer, Form, Input, Modal, Popconfirm, Select, Table, Tag } from 'antd';
+import { App, Button, Card, Drawer, Form, Input, Modal, Popconfirm, Select, Space, Table, Tag } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -11,6 +11,7 @@ import { useSession } from '../session';
 import { grantableRoles, grantBody, needsHomeroom, scopeOfRole } from '../nav';
 import { useCursorList } from '../components/useCursorList';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
+import { SecuritySettingsModal, UserSecurity } from '../components/UserSecurity';
 
 const usernamePattern = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
@@ -27,6 +28,7 @@ export default function Users() {
   const [creating, setCreating] = useState(false);
   const [userForm] = Form.useForm();
   const [selected, setSelected] = useState<User | null>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const closeCreate = () => {
     setCreating(false);
     userForm.resetFields();
@@ -46,7 +48,10 @@ export default function Users() {
     <>
       <Card
         title={t('menu.users')}
-        extra={<Button data-testid="user-new" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>{t('user.new')}</Button>}
+        extra={<Space>
+          <Button data-testid="security-settings" onClick={() => setSettingsOpen(true)}>{t('security.settings')}</Button>
+          <Button data-testid="user-new" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>{t('user.new')}</Button>
+        </Space>}
       >
         <Input.Search data-testid="user-search" placeholder={t('user.search')} allowClear onSearch={setQ} style={{ maxWidth: 320, marginBottom: 12 }} />
         <ProblemAlert error={users.error} />
@@ -60,6 +65,7 @@ export default function Users() {
             { title: t('user.username'), dataIndex: 'username' },
             { title: t('user.displayName'), dataIndex: 'display_name' },
             { title: t('common.createdAt'), dataIndex: 'created_at', render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm') },
+            { title: t('security.userMfa'), key: 'mfa', render: (_, u) => (u.mfa_enrolled ? <Tag color="green">{t('security.enrolled')}</Tag> : <Tag>{t('security.notEnrolled')}</Tag>) },
             { title: t('user.state'), key: 'state', render: (_, u) => (u.disabled ? <Tag>{t('user.disabled')}</Tag> : <Tag color="green">{t('user.active')}</Tag>) },
             {
               title: t('common.actions'),
@@ -104,7 +110,9 @@ export default function Users() {
         data-testid="memberships-drawer"
       >
         {selected && base && current && <Memberships base={base} user={selected} actorRole={current.role} />}
+        {selected && base && <UserSecurity base={base} user={selected} />}
       </Drawer>
+      {base && <SecuritySettingsModal base={base} open={settingsOpen} onClose={() => setSettingsOpen(false)} />}
     </>
   );
 }
