@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -306,7 +308,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	reg.WatchPool("worker", db.Pool)
 	queue := asynq.NewClient(redisOpt)
 	defer queue.Close()
-	relay := &jobs.Relay{DB: db, Queue: queue, Log: log, Observer: reg}
+	relay := &jobs.Relay{DB: db, Queue: queue, Log: log, Observer: reg, Redis: rdb}
 	relayDone := make(chan struct{})
 	go func() { defer close(relayDone); _ = relay.Run(ctx) }()
 	defer func() { <-relayDone }()
@@ -425,6 +427,9 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			},
 		},
 		Concurrency: cfg.WorkerConcurrency, Observer: reg, Recorder: &jobrun.Store{DB: db}}
+	if spec := os.Getenv("XINQIAO_CHAOS_HOLD"); spec != "" && cfg.Env != "production" {
+		w.Hold = chaosHold(spec, log)
+	}
 	// The worker's own small HTTP server: liveness and metrics.
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
@@ -592,4 +597,24 @@ func healthcheck(addr string) error {
 		return fmt.Errorf("healthz answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// chaosHold parses XINQIAO_CHAOS_HOLD ("<task type>@<percent>", e.g. "research:export@90",
+// never honoured in production): a run of that type that reports that progress stops
+// there until its worker dies. The chaos tests (internal/chaos) use it to kill a worker
+// mid-job.
+func chaosHold(spec string, log *slog.Logger) func(context.Context, string, int) {
+	typ, pct, ok := strings.Cut(spec, "@")
+	at, err := strconv.Atoi(pct)
+	if !ok || err != nil {
+		log.Warn("XINQIAO_CHAOS_HOLD ignored: want <task type>@<percent>")
+		return nil
+	}
+	log.Warn("chaos hold is on: jobs of this type stop mid-way", "type", typ, "percent", at)
+	return func(ctx context.Context, taskType string, p int) {
+		if taskType == typ && p == at {
+			log.Warn("chaos hold: job parked", "type", taskType, "percent", p)
+			<-ctx.Done()
+		}
+	}
 }
