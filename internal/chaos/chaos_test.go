@@ -148,6 +148,15 @@ func TestMinioDownDuringUploadLeavesNoRowWithoutObject(t *testing.T) {
 	waitReady(t, "minio", "up")
 	after := acked()
 	waitFor(t, "uploads after MinIO is back", 60*time.Second, func() bool { return acked() >= after+5 })
+	// And the API killed mid-upload, perhaps between the object and its row.
+	if err := cl.Kill("serve", syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.StartServe(); err != nil {
+		t.Fatal(err)
+	}
+	after = acked()
+	waitFor(t, "uploads after the API restart", 60*time.Second, func() bool { return acked() >= after+5 })
 	stop()
 	clean := 0
 	for _, o := range down {

@@ -226,8 +226,10 @@ func (c *Cluster) StartPostgres() error {
 	return c.waitPort(PGPort, 30*time.Second)
 }
 
-// StopPostgres stops PostgreSQL; fast disconnects every client at once.
-func (c *Cluster) StopPostgres() error { return c.pgCtl("stop", "-m", "fast", "-w", "-t", "60") }
+// StopPostgres stops PostgreSQL like a crash: immediate mode drops every connection
+// without a goodbye (clients see the socket close mid-conversation) and the next start
+// runs crash recovery.
+func (c *Cluster) StopPostgres() error { return c.pgCtl("stop", "-m", "immediate", "-w", "-t", "60") }
 
 // Bootstrap creates the roles and the database like scripts/services.sh does.
 func (c *Cluster) Bootstrap(ctx context.Context) error {

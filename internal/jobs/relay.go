@@ -44,7 +44,7 @@ type Relay struct {
 	Observer LagObserver   // optional
 	Interval time.Duration // between passes; default 250 ms
 	Batch    int           // rows per pass; default 100
-	Lease    time.Duration // claim lease; default 30 s
+	Lease    time.Duration // claim lease; default 10 s (a duplicate enqueue is refused anyway)
 	// Redis, if set, is the queue's Redis: the relay probes it for the marker key.
 	Redis redis.UniversalClient
 
@@ -146,7 +146,7 @@ func (r *Relay) Pass(ctx context.Context) (int, error) {
 		batch = 100
 	}
 	if lease <= 0 {
-		lease = 30 * time.Second
+		lease = 10 * time.Second
 	}
 	var rows []outboxRow
 	err := r.DB.InTx(ctx, relayActor, func(tx pgx.Tx) error {
