@@ -247,7 +247,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			"minio":    store.Ping,
 		},
 	}
-	hs := &http.Server{Addr: cfg.HTTPAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	handler := srv.Handler()
+	if d, err := time.ParseDuration(os.Getenv("XINQIAO_CHAOS_ANSWER_DELAY")); err == nil && d > 0 && cfg.Env != "production" {
+		log.Warn("chaos answer delay is on: writes answer late, after their commit", "delay", d)
+		handler = delayAnswers(handler, d)
+	}
+	hs := &http.Server{Addr: cfg.HTTPAddr, Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
@@ -618,3 +623,33 @@ func chaosHold(spec string, log *slog.Logger) func(context.Context, string, int)
 		}
 	}
 }
+
+// delayAnswers holds the answer of every write for d after the handler has produced it
+// (after its commit). The chaos tests (XINQIAO_CHAOS_ANSWER_DELAY, never honoured in
+// production) kill the API in that window: committed, never acknowledged.
+func delayAnswers(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(&lateWriter{ResponseWriter: w, delay: d}, r)
+	})
+}
+
+type lateWriter struct {
+	http.ResponseWriter
+	delay time.Duration
+	held  bool
+}
+
+func (l *lateWriter) hold() {
+	if !l.held {
+		l.held = true
+		time.Sleep(l.delay)
+	}
+}
+
+func (l *lateWriter) WriteHeader(code int) { l.hold(); l.ResponseWriter.WriteHeader(code) }
+
+func (l *lateWriter) Write(b []byte) (int, error) { l.hold(); return l.ResponseWriter.Write(b) }

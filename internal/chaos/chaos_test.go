@@ -24,6 +24,14 @@ import (
 // there after the restart, exactly once, with its audit row (nothing half-applied).
 func TestAPIKilledDuringWritesLosesNoAcknowledgedWrite(t *testing.T) {
 	ensureUp(t)
+	// Writes answer 300 ms after their commit, so the kill lands between commit and
+	// answer for those in flight.
+	if err := cl.Kill("serve", syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.StartServe("XINQIAO_CHAOS_ANSWER_DELAY=300ms"); err != nil {
+		t.Fatal(err)
+	}
 	cf := env.openCaseFile(t)
 	h, stop := writers(4, env.sessionWriter(cf))
 	defer stop()
