@@ -114,6 +114,11 @@ func TestPostgresRestartedUnderLoadAnswers503ThenRecovers(t *testing.T) {
 		}
 	}
 	env.checkSessions(t, []uuid.UUID{cf}, h.snapshot()).report(t, "postgres-restart")
+	// The worker lived through it too: the relay and the jobs resume without a restart.
+	waitOutboxDrained(t)
+	waitFor(t, "rollup marks consumed", 120*time.Second, func() bool {
+		return env.scalar(t, `SELECT count(*) FROM rollup_dirty`) == 0
+	})
 }
 
 func (o op) isCleanDown() bool { return o.reply.isProblem503() }
