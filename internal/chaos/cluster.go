@@ -57,9 +57,9 @@ type Cluster struct {
 	Logf func(format string, args ...any)
 
 	mu     sync.Mutex
-	redis  *exec.Cmd
-	minio  *exec.Cmd
-	procs  map[string]*exec.Cmd // "serve", "worker"
+	redis  *proc
+	minio  *proc
+	procs  map[string]*proc // "serve", "worker"
 	asRoot bool
 	lock   *os.File
 }
@@ -71,7 +71,7 @@ const RootDir = "/var/tmp/xinqiao-chaos"
 // NewCluster prepares dir (wiping what a previous run left) and takes a lock so two runs
 // on one machine wait for each other instead of fighting over the ports.
 func NewCluster(bin string, logf func(string, ...any)) (*Cluster, error) {
-	c := &Cluster{Dir: RootDir, Bin: bin, Logf: logf, procs: map[string]*exec.Cmd{}, asRoot: os.Geteuid() == 0}
+	c := &Cluster{Dir: RootDir, Bin: bin, Logf: logf, procs: map[string]*proc{}, asRoot: os.Geteuid() == 0}
 	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
 		return nil, err
 	}
@@ -220,10 +220,16 @@ func (c *Cluster) StartPostgres() error {
 			return err
 		}
 	}
-	if err := c.pgCtl("start", "-w", "-t", "60"); err != nil {
-		return err
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		// A failed start is tried again: see launch.
+		if err = c.pgCtl("start", "-w", "-t", "60"); err == nil {
+			return c.waitPort(PGPort, 30*time.Second)
+		}
+		c.Logf("postgres did not start (attempt %d): %v", attempt+1, err)
+		time.Sleep(2 * time.Second)
 	}
-	return c.waitPort(PGPort, 30*time.Second)
+	return err
 }
 
 // StopPostgres stops PostgreSQL like a crash: immediate mode drops every connection
@@ -257,6 +263,56 @@ func (c *Cluster) psql(db string, stmts ...string) error {
 	return nil
 }
 
+// proc is a process this cluster started.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when it has exited
+}
+
+func (p *proc) exited() bool {
+	if p == nil {
+		return true
+	}
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// launch starts a long-running process and waits until ready answers. A process that
+// exits before it is ready (e.g. its port is briefly held by another program's outgoing
+// connection: the private ports lie in Linux's ephemeral range) is started again, a
+// few times.
+func (c *Cluster) launch(name string, mk func() *exec.Cmd, ready func() error, d time.Duration) (*proc, error) {
+	var last error
+	for attempt := 0; attempt < 5; attempt++ {
+		p, err := c.start(name, mk())
+		if err != nil {
+			return nil, err
+		}
+		last = Eventually(d, func() error {
+			if p.exited() {
+				return errExited
+			}
+			return ready()
+		})
+		if last == nil {
+			return p, nil
+		}
+		if !p.exited() {
+			_ = stop(p, syscall.SIGKILL)
+			return nil, fmt.Errorf("%s: %w", name, last)
+		}
+		c.Logf("%s exited before it was ready (attempt %d); starting it again", name, attempt+1)
+		time.Sleep(2 * time.Second)
+	}
+	return nil, fmt.Errorf("%s: %w\n%s", name, last, c.Log(name, 2000))
+}
+
+var errExited = errors.New("the process exited")
+
 // StartRedis starts Redis with an append-only file fsynced on every write, so a stop and
 // start keeps the queue; flush wipes it first (Redis "restarted empty").
 func (c *Cluster) StartRedis(flush bool) error {
@@ -269,37 +325,38 @@ func (c *Cluster) StartRedis(flush bool) error {
 			return err
 		}
 	}
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(RedisPort), "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--logfile", filepath.Join(c.Dir, "logs", "redis.log"))
-	if err := c.start("redis", cmd); err != nil {
+	p, err := c.launch("redis", func() *exec.Cmd {
+		return exec.Command("redis-server", "--port", strconv.Itoa(RedisPort), "--bind", "127.0.0.1", "--dir", dir,
+			"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--logfile", filepath.Join(c.Dir, "logs", "redis.log"))
+	}, func() error { return c.waitPort(RedisPort, time.Second) }, 30*time.Second)
+	if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.redis = cmd
+	c.redis = p
 	c.mu.Unlock()
-	return c.waitPort(RedisPort, 30*time.Second)
+	return nil
 }
 
 // StopRedis stops Redis (SIGTERM: it writes its append-only file and exits).
-func (c *Cluster) StopRedis() error {
-	c.mu.Lock()
-	cmd := c.redis
-	c.redis = nil
-	c.mu.Unlock()
-	return stop(cmd, syscall.SIGTERM)
-}
+func (c *Cluster) StopRedis() error { return c.stopService(&c.redis, syscall.SIGTERM) }
 
 // KillRedis kills Redis (SIGKILL: a crash).
-func (c *Cluster) KillRedis() error {
+func (c *Cluster) KillRedis() error { return c.stopService(&c.redis, syscall.SIGKILL) }
+
+func (c *Cluster) stopService(slot **proc, sig syscall.Signal) error {
 	c.mu.Lock()
-	cmd := c.redis
-	c.redis = nil
+	p := *slot
+	*slot = nil
 	c.mu.Unlock()
-	return stop(cmd, syscall.SIGKILL)
+	return stop(p, sig)
 }
 
 // StartMinio starts MinIO on its data directory (kept across restarts).
 func (c *Cluster) StartMinio() error {
+	if _, err := os.Stat(MinioBinary()); err != nil {
+		return fmt.Errorf("the MinIO server is missing (scripts/services.sh up builds it): %w", err)
+	}
 	dir := filepath.Join(c.Dir, "minio")
 	keyFile := filepath.Join(dir, "kms.key")
 	if _, err := os.Stat(keyFile); err != nil {
@@ -308,27 +365,24 @@ func (c *Cluster) StartMinio() error {
 		}
 	}
 	key, _ := os.ReadFile(keyFile)
-	cmd := exec.Command(MinioBinary(), "server", "--quiet", "--address", c.MinioEndpoint(),
-		"--console-address", fmt.Sprintf("127.0.0.1:%d", MinioConsolePort), filepath.Join(dir, "data"))
-	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER=xinqiao", "MINIO_ROOT_PASSWORD=xinqiao-local-secret",
-		"MINIO_KMS_SECRET_KEY=xinqiao-key:"+strings.TrimSpace(string(key)), "MINIO_BROWSER=off")
-	if err := c.start("minio", cmd); err != nil {
+	p, err := c.launch("minio", func() *exec.Cmd {
+		cmd := exec.Command(MinioBinary(), "server", "--quiet", "--address", c.MinioEndpoint(),
+			"--console-address", fmt.Sprintf("127.0.0.1:%d", MinioConsolePort), filepath.Join(dir, "data"))
+		cmd.Env = append(os.Environ(), "MINIO_ROOT_USER=xinqiao", "MINIO_ROOT_PASSWORD=xinqiao-local-secret",
+			"MINIO_KMS_SECRET_KEY=xinqiao-key:"+strings.TrimSpace(string(key)), "MINIO_BROWSER=off")
+		return cmd
+	}, func() error { return getOK(fmt.Sprintf("http://%s/minio/health/ready", c.MinioEndpoint())) }, 60*time.Second)
+	if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.minio = cmd
+	c.minio = p
 	c.mu.Unlock()
-	return c.waitHTTP(fmt.Sprintf("http://%s/minio/health/ready", c.MinioEndpoint()), 60*time.Second)
+	return nil
 }
 
 // StopMinio kills MinIO (SIGKILL: the store vanishes mid-request).
-func (c *Cluster) StopMinio() error {
-	c.mu.Lock()
-	cmd := c.minio
-	c.minio = nil
-	c.mu.Unlock()
-	return stop(cmd, syscall.SIGKILL)
-}
+func (c *Cluster) StopMinio() error { return c.stopService(&c.minio, syscall.SIGKILL) }
 
 // Run runs a one-shot xinqiao command (migrate, seed demo) and returns its output.
 func (c *Cluster) Run(args ...string) ([]byte, error) {
@@ -345,45 +399,43 @@ func (c *Cluster) Run(args ...string) ([]byte, error) {
 
 // StartServe starts `xinqiao serve` and waits until /healthz answers.
 func (c *Cluster) StartServe(extraEnv ...string) error {
-	cmd := exec.Command(c.Bin, "serve")
-	cmd.Env = c.Env(extraEnv...)
-	if err := c.start("serve", cmd); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.procs["serve"] = cmd
-	c.mu.Unlock()
-	return c.waitHTTP(c.APIURL()+"/healthz", 60*time.Second)
+	return c.startApp("serve", c.APIURL()+"/healthz", extraEnv)
 }
 
 // StartWorker starts `xinqiao worker` and waits until its /healthz answers.
 func (c *Cluster) StartWorker(extraEnv ...string) error {
-	cmd := exec.Command(c.Bin, "worker")
-	cmd.Env = c.Env(extraEnv...)
-	if err := c.start("worker", cmd); err != nil {
+	return c.startApp("worker", fmt.Sprintf("http://127.0.0.1:%d/healthz", WorkerPort), extraEnv)
+}
+
+func (c *Cluster) startApp(name, health string, extraEnv []string) error {
+	p, err := c.launch(name, func() *exec.Cmd {
+		cmd := exec.Command(c.Bin, name)
+		cmd.Env = c.Env(extraEnv...)
+		return cmd
+	}, func() error { return getOK(health) }, 60*time.Second)
+	if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.procs["worker"] = cmd
+	c.procs[name] = p
 	c.mu.Unlock()
-	return c.waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/healthz", WorkerPort), 60*time.Second)
+	return nil
 }
 
 // Kill sends sig to "serve" or "worker" and waits for it to exit.
 func (c *Cluster) Kill(name string, sig syscall.Signal) error {
 	c.mu.Lock()
-	cmd := c.procs[name]
+	p := c.procs[name]
 	delete(c.procs, name)
 	c.mu.Unlock()
-	return stop(cmd, sig)
+	return stop(p, sig)
 }
 
 // Running reports whether the named process ("serve", "worker") is running.
 func (c *Cluster) Running(name string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cmd := c.procs[name]
-	return cmd != nil && cmd.ProcessState == nil
+	return !c.procs[name].exited()
 }
 
 // Close stops everything this cluster started and removes its data.
@@ -391,11 +443,7 @@ func (c *Cluster) Close() {
 	_ = c.Kill("serve", syscall.SIGKILL)
 	_ = c.Kill("worker", syscall.SIGKILL)
 	_ = c.StopMinio()
-	c.mu.Lock()
-	r := c.redis
-	c.redis = nil
-	c.mu.Unlock()
-	_ = stop(r, syscall.SIGKILL)
+	_ = c.KillRedis()
 	if _, err := os.Stat(filepath.Join(c.pgData(), "postmaster.pid")); err == nil {
 		_ = c.pgCtl("stop", "-m", "immediate", "-w")
 	}
@@ -415,51 +463,57 @@ func (c *Cluster) Log(name string, n int) string {
 }
 
 // start launches cmd with its output appended to logs/<name>.log and records its pid.
-func (c *Cluster) start(name string, cmd *exec.Cmd) error {
+func (c *Cluster) start(name string, cmd *exec.Cmd) (*proc, error) {
 	f, err := os.OpenFile(filepath.Join(c.Dir, "logs", name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(f, "\n===== start %s at %s =====\n", name, time.Now().Format(time.RFC3339Nano))
-	if cmd.Stdout == nil {
-		cmd.Stdout = f
-	}
-	if cmd.Stderr == nil {
-		cmd.Stderr = f
-	}
+	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		f.Close()
-		return fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	_ = os.WriteFile(filepath.Join(c.Dir, name+".pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
+	p := &proc{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		f.Close()
+		close(p.done)
 	}()
-	return nil
+	return p, nil
 }
 
 // stop signals a process we started and waits (bounded) for it to exit.
-func stop(cmd *exec.Cmd, sig syscall.Signal) error {
-	if cmd == nil || cmd.Process == nil {
+func stop(p *proc, sig syscall.Signal) error {
+	if p == nil || p.exited() {
 		return nil
 	}
-	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
-			return nil
-		}
-		if cmd.ProcessState != nil {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(30 * time.Second):
 	}
-	_ = cmd.Process.Kill()
-	return fmt.Errorf("pid %d did not exit after %v", cmd.Process.Pid, sig)
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	return fmt.Errorf("pid %d did not exit after %v", p.cmd.Process.Pid, sig)
+}
+
+func getOK(url string) error {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	resp, err := hc.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %d", url, resp.StatusCode)
+	}
+	return nil
 }
 
 func (c *Cluster) waitPort(port int, d time.Duration) error {
@@ -469,21 +523,6 @@ func (c *Cluster) waitPort(port int, d time.Duration) error {
 			return err
 		}
 		return conn.Close()
-	})
-}
-
-func (c *Cluster) waitHTTP(url string, d time.Duration) error {
-	hc := &http.Client{Timeout: 2 * time.Second}
-	return Eventually(d, func() error {
-		resp, err := hc.Get(url)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s answered %d", url, resp.StatusCode)
-		}
-		return nil
 	})
 }
 
