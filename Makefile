@@ -8,7 +8,7 @@ ENV := eval "$$(scripts/services.sh env)"
 BIN := bin/xinqiao
 HTTP_ADDR ?= 127.0.0.1:8080
 
-.PHONY: help run test build frontend frontend-deps services-up services-down migrate seed docs bench clean test-go test-frontend test-e2e
+.PHONY: help run test build frontend frontend-deps services-up services-down migrate seed docs bench clean test-go test-frontend test-e2e test-chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ test: services-up build ## every test: Go (with real services), frontend unit, b
 
 test-go: services-up ## Go tests only
 	@$(ENV); go test -count=1 -timeout 20m ./...
+
+test-chaos: services-up ## fault-tolerance tests on a private stack (docs/fault-tolerance.md)
+	go test -count=1 -v -timeout 10m ./internal/chaos/
 
 test-frontend: frontend-deps ## frontend unit tests (vitest)
 	cd frontend && npx vitest run

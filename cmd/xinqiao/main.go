@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -248,7 +250,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			"minio":    store.Ping,
 		},
 	}
-	hs := &http.Server{Addr: cfg.HTTPAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	handler := srv.Handler()
+	if d, err := time.ParseDuration(os.Getenv("XINQIAO_CHAOS_ANSWER_DELAY")); err == nil && d > 0 && cfg.Env != "production" {
+		log.Warn("chaos answer delay is on: writes answer late, after their commit", "delay", d)
+		handler = delayAnswers(handler, d)
+	}
+	hs := &http.Server{Addr: cfg.HTTPAddr, Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
@@ -309,7 +316,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	reg.WatchPool("worker", db.Pool)
 	queue := asynq.NewClient(redisOpt)
 	defer queue.Close()
-	relay := &jobs.Relay{DB: db, Queue: queue, Log: log, Observer: reg}
+	relay := &jobs.Relay{DB: db, Queue: queue, Log: log, Observer: reg, Redis: rdb}
 	relayDone := make(chan struct{})
 	go func() { defer close(relayDone); _ = relay.Run(ctx) }()
 	defer func() { <-relayDone }()
@@ -429,6 +436,9 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			},
 		},
 		Concurrency: cfg.WorkerConcurrency, Observer: reg, Recorder: &jobrun.Store{DB: db}}
+	if spec := os.Getenv("XINQIAO_CHAOS_HOLD"); spec != "" && cfg.Env != "production" {
+		w.Hold = chaosHold(spec, log)
+	}
 	// The worker's own small HTTP server: liveness and metrics.
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
@@ -597,3 +607,53 @@ func healthcheck(addr string) error {
 	}
 	return nil
 }
+
+// chaosHold parses XINQIAO_CHAOS_HOLD ("<task type>@<percent>", e.g. "research:export@90",
+// never honoured in production): a run of that type that reports that progress stops
+// there until its worker dies. The chaos tests (internal/chaos) use it to kill a worker
+// mid-job.
+func chaosHold(spec string, log *slog.Logger) func(context.Context, string, int) {
+	typ, pct, ok := strings.Cut(spec, "@")
+	at, err := strconv.Atoi(pct)
+	if !ok || err != nil {
+		log.Warn("XINQIAO_CHAOS_HOLD ignored: want <task type>@<percent>")
+		return nil
+	}
+	log.Warn("chaos hold is on: jobs of this type stop mid-way", "type", typ, "percent", at)
+	return func(ctx context.Context, taskType string, p int) {
+		if taskType == typ && p == at {
+			log.Warn("chaos hold: job parked", "type", taskType, "percent", p)
+			<-ctx.Done()
+		}
+	}
+}
+
+// delayAnswers holds the answer of every write for d after the handler has produced it
+// (after its commit). The chaos tests (XINQIAO_CHAOS_ANSWER_DELAY, never honoured in
+// production) kill the API in that window: committed, never acknowledged.
+func delayAnswers(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(&lateWriter{ResponseWriter: w, delay: d}, r)
+	})
+}
+
+type lateWriter struct {
+	http.ResponseWriter
+	delay time.Duration
+	held  bool
+}
+
+func (l *lateWriter) hold() {
+	if !l.held {
+		l.held = true
+		time.Sleep(l.delay)
+	}
+}
+
+func (l *lateWriter) WriteHeader(code int) { l.hold(); l.ResponseWriter.WriteHeader(code) }
+
+func (l *lateWriter) Write(b []byte) (int, error) { l.hold(); return l.ResponseWriter.Write(b) }

@@ -8,7 +8,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -36,6 +41,14 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
+	// Fail fast when the server cannot be reached (e.g. a host that drops packets): a
+	// request answers 503 instead of hanging on the dial.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	// Idle connections are checked often, so after a database restart the dead ones
+	// are dropped before requests pick them up.
+	cfg.HealthCheckPeriod = 5 * time.Second
 	cfg.ConnConfig.RuntimeParams["application_name"] = "xinqiao"
 	cfg.ConnConfig.Tracer = tracing.QueryTracer{}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -55,10 +68,21 @@ func (db *DB) Close() { db.Pool.Close() }
 // InTx runs fn in a transaction whose first statement sets the actor's scope as
 // transaction-local settings (nothing survives on the pooled connection). It commits
 // when fn returns nil and rolls back on error or panic (the panic continues).
+//
+// A connection lost on the way (the database restarted, the network dropped) is an
+// Unavailable error whatever wrapped it, so callers answer 503, never 500. When the
+// connection is found dead before fn runs (a pooled connection that did not survive a
+// restart), the transaction is begun once more on a fresh connection: nothing ran yet.
 func (db *DB) InTx(ctx context.Context, a scope.Actor, fn func(tx pgx.Tx) error) (err error) {
-	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{})
-	if err != nil {
-		return &fault.Error{Kind: fault.Unavailable, Message: "the database is not available", Err: err}
+	var tx pgx.Tx
+	for attempt := 0; ; attempt++ {
+		tx, err = db.begin(ctx, a)
+		if err == nil {
+			break
+		}
+		if attempt > 0 || !ConnectionLost(err) || ctx.Err() != nil {
+			return unavailable(err)
+		}
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -67,11 +91,11 @@ func (db *DB) InTx(ctx context.Context, a scope.Actor, fn func(tx pgx.Tx) error)
 		}
 		if err != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
+			if fault.KindOf(err) == fault.Internal && (ConnectionLost(err) || tx.Conn().IsClosed()) {
+				err = unavailable(err)
+			}
 		}
 	}()
-	if err = SetScope(ctx, tx, a); err != nil {
-		return fault.Wrap(err, "set request scope")
-	}
 	if err = fn(tx); err != nil {
 		return err
 	}
@@ -79,6 +103,52 @@ func (db *DB) InTx(ctx context.Context, a scope.Actor, fn func(tx pgx.Tx) error)
 		return MapError(err)
 	}
 	return nil
+}
+
+// begin opens a transaction and sets the actor's scope in it.
+func (db *DB) begin(ctx context.Context, a scope.Actor) (pgx.Tx, error) {
+	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if err := SetScope(ctx, tx, a); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		if ConnectionLost(err) || tx.Conn().IsClosed() {
+			return nil, err
+		}
+		return nil, fault.Wrap(err, "set request scope")
+	}
+	return tx, nil
+}
+
+func unavailable(err error) error {
+	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal {
+		return err
+	}
+	return &fault.Error{Kind: fault.Unavailable, Message: "the database is not available", Err: err}
+}
+
+// ConnectionLost tells errors that mean the database could not be reached or the
+// connection broke (as opposed to a statement that failed): a refused or timed-out dial,
+// a reset or closed socket, the server shutting down or not yet accepting connections.
+func ConnectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03" || pg.Code == "53300"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err), pgconn.SafeToRetry(err),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE), errors.Is(err, pgconn.ErrConnClosed):
+		return true
+	}
+	// pgconn reports a connection it already closed with an unexported error.
+	return strings.Contains(err.Error(), "conn closed")
 }
 
 // SetScope writes the actor into transaction-local settings read by RLS policies.
@@ -122,11 +192,9 @@ func MapError(err error) error {
 		case "42501":
 			// Row-level security refused a write: the row belongs to another scope.
 			return &fault.Error{Kind: fault.NotFound, Message: "not found", Err: err}
-		case "57P01", "57P02", "57P03", "08000", "08003", "08006":
-			return &fault.Error{Kind: fault.Unavailable, Message: "the database is not available", Err: err}
 		}
 	}
-	if pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded) {
+	if ConnectionLost(err) || errors.Is(err, context.DeadlineExceeded) {
 		return &fault.Error{Kind: fault.Unavailable, Message: "the database is not available", Err: err}
 	}
 	return fault.Wrap(err, "database error")

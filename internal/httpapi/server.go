@@ -583,7 +583,9 @@ func (s *Server) wrap(rt route) gin.HandlerFunc {
 		cl.Actor = scope.Actor{RequestID: requestID(c), ClientIP: c.ClientIP()}
 		if rt.Scope != public {
 			if err := s.authenticate(cl); err != nil {
-				s.deny(cl, rt, audit.Entry{Reason: "unauthenticated"})
+				if fault.KindOf(err) != fault.Unavailable { // a database that is down denies nobody
+					s.deny(cl, rt, audit.Entry{Reason: "unauthenticated"})
+				}
 				writeError(c, s.Log, err)
 				return
 			}

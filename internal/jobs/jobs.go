@@ -4,6 +4,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -43,6 +44,9 @@ type Worker struct {
 	Observer    Observer // optional
 	// Tasks are the domain's task handlers by type; each must be idempotent.
 	Tasks map[string]func(ctx context.Context, payload []byte) error
+	// Hold, if set, is called after each progress report of a recorded run. The chaos
+	// tests use it (XINQIAO_CHAOS_HOLD) to park a job mid-way and kill its worker.
+	Hold func(ctx context.Context, taskType string, pct int)
 }
 
 // Mux returns the task handlers.
@@ -78,6 +82,9 @@ func (w *Worker) record(next asynq.Handler) asynq.Handler {
 		ctx = jobrun.WithProgress(ctx, func(pct int) {
 			if err := w.Recorder.SetProgress(context.WithoutCancel(ctx), id, pct); err != nil {
 				w.Log.Warn("job progress not recorded", "type", t.Type(), "err", err)
+			}
+			if w.Hold != nil {
+				w.Hold(ctx, t.Type(), pct)
 			}
 		})
 		err := next.ProcessTask(ctx, t)
@@ -131,6 +138,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		ShutdownTimeout: 20 * time.Second,
 		Logger:          slogAdapter{w.Log},
 		LogLevel:        asynq.WarnLevel,
+		RetryDelayFunc:  RetryDelay,
 	})
 	if err := srv.Start(w.Mux()); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -140,6 +148,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.Log.Info("worker stopping")
 	srv.Shutdown()
 	return nil
+}
+
+// RetryDelay is asynq's exponential back-off, except for a task whose worker died
+// mid-run (its lease expired, found by another worker's recoverer): that one runs again
+// at once, since nothing is wrong with the task itself.
+func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return time.Second
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, t)
 }
 
 type slogAdapter struct{ l *slog.Logger }

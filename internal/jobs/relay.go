@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/scope"
@@ -30,6 +31,12 @@ type LagObserver interface {
 // transaction. A crash between the two leaves rows whose lease lapses and are sent
 // again; asynq refuses the duplicate task id, so a job is never queued twice. While
 // Redis is down rows stay in the outbox with a growing back-off and go out when it returns.
+//
+// With Redis set, the relay also survives Redis coming back empty (flushed, or restarted
+// without its data): it keeps a marker key there, and when the marker is gone every row
+// sent in the last day whose job has not finished (job_runs) is sent again — asynq
+// refuses the ids it still holds, so only lost tasks run again. And as soon as Redis
+// answers again, rows waiting out their back-off go at once.
 type Relay struct {
 	DB       *database.DB
 	Queue    Enqueuer
@@ -37,8 +44,19 @@ type Relay struct {
 	Observer LagObserver   // optional
 	Interval time.Duration // between passes; default 250 ms
 	Batch    int           // rows per pass; default 100
-	Lease    time.Duration // claim lease; default 30 s
+	Lease    time.Duration // claim lease; default 10 s (a duplicate enqueue is refused anyway)
+	// Redis, if set, is the queue's Redis: the relay probes it for the marker key.
+	Redis redis.UniversalClient
+
+	waiting bool // rows wait out a back-off after a failed enqueue
 }
+
+// MarkerKey is the Redis key whose absence tells the relay that Redis lost its data.
+const MarkerKey = "xinqiao:outbox:marker"
+
+// Redrive is how far back the relay re-sends unfinished jobs when Redis lost its data
+// (asynq keeps finished tasks for a day).
+const Redrive = 24 * time.Hour
 
 var relayActor = scope.Actor{Kind: "relay", Username: "system:relay"}
 
@@ -71,14 +89,64 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
+// probe checks Redis: when the marker key is gone (Redis came back empty), it sets it
+// and makes the unfinished jobs of the last day pending again; when Redis answers after
+// enqueues failed, the rows waiting out their back-off become due at once.
+func (r *Relay) probe(ctx context.Context) error {
+	if r.Redis == nil {
+		return nil
+	}
+	err := r.Redis.Get(ctx, MarkerKey).Err()
+	switch {
+	case errors.Is(err, redis.Nil):
+		if err := r.Redis.Set(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
+			return nil // unreachable again: the next pass retries
+		}
+		var n int64
+		err := r.DB.InTx(ctx, relayActor, func(tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, `UPDATE outbox o SET dispatched_at = NULL, claimed_until = NULL, available_at = now(),
+				last_error = 'queue lost its data'
+				WHERE o.dispatched_at > now() - $1 * interval '1 second'
+				  AND NOT EXISTS (SELECT 1 FROM job_runs j WHERE j.id = o.id::text AND j.status = 'done')`, int64(Redrive.Seconds()))
+			n = tag.RowsAffected()
+			return database.MapError(err)
+		})
+		if err != nil {
+			_ = r.Redis.Del(context.WithoutCancel(ctx), MarkerKey).Err() // try again next pass
+			return err
+		}
+		if n > 0 {
+			r.Log.Warn("outbox: the queue came back without its data; unfinished jobs are sent again", "jobs", n)
+		}
+		r.waiting = true
+	case err != nil:
+		return nil // Redis is down: the enqueues will fail and rows wait
+	}
+	if r.waiting {
+		err := r.DB.InTx(ctx, relayActor, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE outbox SET available_at = now()
+				WHERE dispatched_at IS NULL AND available_at > now() AND last_error <> ''`)
+			return database.MapError(err)
+		})
+		if err != nil {
+			return err
+		}
+		r.waiting = false
+	}
+	return nil
+}
+
 // Pass relays one batch and reports how many rows went out.
 func (r *Relay) Pass(ctx context.Context) (int, error) {
+	if err := r.probe(ctx); err != nil {
+		return 0, err
+	}
 	batch, lease := r.Batch, r.Lease
 	if batch <= 0 {
 		batch = 100
 	}
 	if lease <= 0 {
-		lease = 30 * time.Second
+		lease = 10 * time.Second
 	}
 	var rows []outboxRow
 	err := r.DB.InTx(ctx, relayActor, func(tx pgx.Tx) error {
@@ -123,6 +191,7 @@ func (r *Relay) Pass(ctx context.Context) (int, error) {
 	}
 	if down != nil {
 		r.Log.Warn("outbox: the queue is unreachable; rows wait in the outbox", "waiting", len(failed), "err", down)
+		r.waiting = true
 	}
 	err = r.DB.InTx(context.WithoutCancel(ctx), relayActor, func(tx pgx.Tx) error {
 		if len(sent) > 0 {

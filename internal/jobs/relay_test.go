@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -163,5 +164,79 @@ func TestOutboxJobContinuesTheRequestTrace(t *testing.T) {
 			t.Fatal("no job span continued the request's trace")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// When Redis comes back without its data (flushed, or restarted empty), the relay
+// notices its marker key is gone and sends again the jobs that had not finished; a job
+// recorded done is not sent again, and nothing is sent twice while the marker stays.
+func TestRelaySendsLostJobsAgainWhenRedisComesBackEmpty(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	opt := redisOpt(t)
+	opt.DB = 13
+	queue := "default"
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	_ = insp.DeleteQueue(queue, true)
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
+	defer rdb.Close()
+	rdb.Del(ctx, jobs.MarkerKey)
+	a := scope.Actor{DistrictID: uuid.New(), SchoolID: uuid.New(), Kind: scope.School}
+	var ids []uuid.UUID
+	if err := db.App.InTx(ctx, a, func(tx pgx.Tx) error {
+		for i := 0; i < 3; i++ {
+			id, err := outbox.Add(ctx, tx, a, "rollup:refresh", map[string]any{"n": i}, queue)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	r := &jobs.Relay{DB: db.App, Queue: client, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Redis: rdb}
+	if sent, err := r.Pass(ctx); err != nil || sent != 3 {
+		t.Fatalf("first pass: sent %d, %v", sent, err)
+	}
+	if n, _ := rdb.Exists(ctx, jobs.MarkerKey).Result(); n != 1 {
+		t.Fatal("the relay did not set its marker")
+	}
+	admin, err := pgx.Connect(ctx, db.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `INSERT INTO job_runs (id, task_type, status) VALUES ($1, 'rollup:refresh', 'done')`, ids[0].String()); err != nil {
+		t.Fatal(err)
+	}
+	// Redis loses everything.
+	if err := insp.DeleteQueue(queue, true); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Del(ctx, jobs.MarkerKey)
+	// (A fresh client: asynq's client remembers which queues it registered, and the
+	// inspector only lists registered queues.)
+	fresh := asynq.NewClient(opt)
+	defer fresh.Close()
+	r.Queue = fresh
+	if sent, err := r.Pass(ctx); err != nil || sent != 2 {
+		t.Fatalf("after the loss: sent %d, %v (want the 2 unfinished jobs)", sent, err)
+	}
+	for i, id := range ids {
+		_, err := insp.GetTaskInfo(queue, id.String())
+		if (i == 0) != (err != nil) {
+			t.Errorf("job %d in the queue after the loss: %v", i, err)
+		}
+	}
+	if sent, err := r.Pass(ctx); err != nil || sent != 0 {
+		t.Fatalf("a later pass sent %d, %v", sent, err)
+	}
+	qi, err := insp.GetQueueInfo(queue)
+	if err != nil || qi.Size != 2 {
+		t.Fatalf("queue: %v %v", qi, err)
 	}
 }

@@ -132,10 +132,13 @@ func (s *Service) Run(ctx context.Context, district, id uuid.UUID, progress func
 		fj, _ := json.Marshal(listed)
 		rj, _ := json.Marshal(report)
 		now := s.now()
-		_, err := tx.Exec(ctx, `UPDATE research_requests SET status = 'ready', progress = 100, files = $3, report = $4, rows_exported = $5,
+		tag, err := tx.Exec(ctx, `UPDATE research_requests SET status = 'ready', progress = 100, files = $3, report = $4, rows_exported = $5,
 			ready_at = $6, expires_at = $7 WHERE district_id = $1 AND id = $2 AND status = 'running'`, district, id, fj, rj, report.RowsOut, now, now.Add(available))
 		if err != nil {
 			return database.MapError(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // a concurrent run (a re-sent task) finished first: its export and audit row stand
 		}
 		sys := scope.Actor{DistrictID: district, Kind: scope.District, Username: "system:research_export"}
 		if err := database.SetScope(ctx, tx, sys); err != nil {
