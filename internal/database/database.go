@@ -46,9 +46,6 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
-	// Idle connections are checked often, so after a database restart the dead ones
-	// are dropped before requests pick them up.
-	cfg.HealthCheckPeriod = 5 * time.Second
 	cfg.ConnConfig.RuntimeParams["application_name"] = "xinqiao"
 	cfg.ConnConfig.Tracer = tracing.QueryTracer{}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
