@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/xinqiao/xinqiao/internal/jobrun"
 	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/suppress"
 )
@@ -446,5 +447,85 @@ func TestDifferencingAttackFailsAgainstWhatTheAPIServes(t *testing.T) {
 	}
 	if suppressed == 0 {
 		t.Fatal("nothing was suppressed: the test data is too large")
+	}
+}
+
+// TestJobStatusListsQueuedRunningDoneAndFailedRuns: work waiting in the outbox shows as
+// queued until the worker starts it; then running, done or failed with the reason.
+func TestJobStatusListsQueuedRunningDoneAndFailedRuns(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	admin := w.token("district.admin")
+	path := "/api/v1/districts/" + w.district.String() + "/jobs"
+	// A threshold change queues the district's rebuild.
+	if r := w.do(admin, "PUT", "/api/v1/districts/"+w.district.String()+"/rollup-settings", map[string]any{"threshold": 7}); r.status != 200 {
+		t.Fatalf("settings: %d %s", r.status, r.body)
+	}
+	type run struct {
+		ID, TaskType, Status, Error string
+		Progress                    int
+	}
+	list := func() []run {
+		r := w.do(admin, "GET", path, nil)
+		if r.status != 200 {
+			t.Fatalf("jobs: %d %s", r.status, r.body)
+		}
+		var body struct {
+			Items []struct {
+				ID       string `json:"id"`
+				TaskType string `json:"task_type"`
+				Status   string `json:"status"`
+				Error    string `json:"error"`
+				Progress int    `json:"progress"`
+			} `json:"items"`
+		}
+		r.decode(t, &body)
+		var out []run
+		for _, x := range body.Items {
+			out = append(out, run{x.ID, x.TaskType, x.Status, x.Error, x.Progress})
+		}
+		return out
+	}
+	var queued string
+	for _, r := range list() {
+		if r.TaskType == rollup.TypeRebuild && r.Status == "queued" {
+			queued = r.ID
+		}
+	}
+	if queued == "" {
+		t.Fatalf("the rebuild is not listed as queued: %+v", list())
+	}
+	store := &jobrun.Store{DB: w.db.App}
+	if err := store.Started(bg(), queued, rollup.TypeRebuild, []byte(`{"district_id":"`+w.district.String()+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = store.SetProgress(bg(), queued, 40)
+	status := func() run {
+		for _, r := range list() {
+			if r.ID == queued {
+				return r
+			}
+		}
+		return run{}
+	}
+	if r := status(); r.Status != "running" || r.Progress != 40 {
+		t.Fatalf("after start: %+v", r)
+	}
+	if err := store.Finished(bg(), queued, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := status(); r.Status != "done" || r.Progress != 100 {
+		t.Fatalf("after the end: %+v", r)
+	}
+	// The publication was withdrawn by the change; the rebuild brings it back with k = 7.
+	if err := (&rollup.Service{DB: w.db.App}).Rebuild(bg(), w.district); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.scalar(`SELECT count(*) FROM rollup_published WHERE district_id = $1 AND threshold <> 7`, w.district); n != 0 {
+		t.Fatalf("%d labels made with another threshold", n)
+	}
+	// Supervisors do not see job runs.
+	if r := w.do(w.token("district.supervisor"), "GET", path, nil); r.status != 403 {
+		t.Errorf("supervisor: %d", r.status)
 	}
 }
