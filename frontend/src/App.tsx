@@ -55,6 +55,8 @@ export function isPublicPath(pathname: string): boolean {
 }
 const DistrictPlans = lazy(() => import('./pages/DistrictPlans'));
 const Compliance = lazy(() => import('./pages/Compliance'));
+const Dashboard = lazy(() => import('./pages/Dashboard'));
+const Jobs = lazy(() => import('./pages/Jobs'));
 const Programs = lazy(() => import('./pages/Programs'));
 const Barometer = lazy(() => import('./pages/Barometer'));
 const BarometerReports = lazy(() => import('./pages/BarometerReports'));
@@ -127,6 +129,8 @@ function Guarded() {
           <Route path="/screening-alerts" element={<Allowed k="screeningAlerts"><ScreeningAlerts /></Allowed>} />
           <Route path="/screening-escalations" element={<Allowed k="screeningEscalations"><ScreeningEscalations /></Allowed>} />
           <Route path="/district-plans" element={<Allowed k="districtPlans"><DistrictPlans /></Allowed>} />
+          <Route path="/dashboard" element={<Allowed k="dashboard"><Dashboard /></Allowed>} />
+          <Route path="/jobs" element={<Allowed k="jobs"><Jobs /></Allowed>} />
           <Route path="/district-plans/:planId" element={<Allowed k="districtPlans"><Compliance /></Allowed>} />
           <Route path="/programs" element={<Allowed k="programs"><Programs /></Allowed>} />
           <Route path="/barometer" element={<Allowed k="barometer"><Barometer /></Allowed>} />

@@ -2,8 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
   ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined, FormOutlined, ScheduleOutlined, BellOutlined, RiseOutlined, ProjectOutlined, CloudOutlined, MailOutlined, FileDoneOutlined, FileSearchOutlined, ContactsOutlined,
-  ThunderboltOutlined, SendOutlined, MedicineBoxOutlined, SettingOutlined, EyeOutlined,
-} from '@ant-design/icons';
+  ThunderboltOutlined, SendOutlined, MedicineBoxOutlined, SettingOutlined, EyeOutlined, BarChartOutlined, DashboardOutlined } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
@@ -23,6 +22,7 @@ const icons: Record<MenuKey, ReactNode> = {
   districtPlans: <ProjectOutlined />, programs: <CalendarOutlined />, barometer: <CloudOutlined />, barometerReports: <CloudOutlined />, mailbox: <MailOutlined />, termSummaries: <FileDoneOutlined />, summaryReviews: <FileSearchOutlined />,
   clientFiles: <ContactsOutlined />,
   crises: <ThunderboltOutlined />, referrals: <SendOutlined />, institutions: <MedicineBoxOutlined />, crisisSettings: <SettingOutlined />, crisisBoard: <EyeOutlined />,
+  dashboard: <BarChartOutlined />, jobs: <DashboardOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {
