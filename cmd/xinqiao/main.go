@@ -469,7 +469,7 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	defer a.db.Close()
 	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}, Library: true,
-		Programs: &program.Service{DB: a.db}}
+		Programs: &program.Service{DB: a.db}, CaseFiles: a.caseFiles, Rollups: &rollup.Service{DB: a.db}}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err
