@@ -33,33 +33,34 @@ REVOKE SELECT ON rollup_cells FROM xinqiao_app;
 CREATE POLICY rollup_settings_definer ON rollup_settings FOR SELECT TO CURRENT_USER USING (true);
 
 -- +goose StatementBegin
--- The cells of one publication unit: every school cell, and the district's all-schools
--- cells by grade, by gender and in total.
-CREATE FUNCTION rollup_unit_cells(p_district uuid, p_measure text, p_kinds text[], p_from date, p_to date)
-RETURNS TABLE (period_kind text, period_start date, school_id uuid, grade text, gender text, category text, students bigint, value bigint, schools integer)
+-- The cells of several units of one measure at once; unit is the 1-based position of the
+-- unit (kinds as "week", "month", "term" or "month,term"; from and to inclusive).
+CREATE FUNCTION rollup_units_cells(p_district uuid, p_measure text, p_kinds text[], p_froms date[], p_tos date[])
+RETURNS TABLE (unit integer, period_kind text, period_start date, school_id uuid, grade text, gender text, category text, students bigint, value bigint, schools integer)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT c.period_kind, c.period_start, c.school_id, c.grade, c.gender, c.category, c.students, c.value, c.schools
-  FROM rollup_cells c
-  WHERE c.district_id = p_district AND c.measure = p_measure AND c.period_kind = ANY (p_kinds)
-    AND c.period_start >= p_from AND c.period_start <= p_to
-    AND (c.school_id = '00000000-0000-0000-0000-000000000000' OR (c.grade = '' AND c.gender = ''))
+  SELECT u.n::int, c.period_kind, c.period_start, c.school_id, c.grade, c.gender, c.category, c.students, c.value, c.schools
+  FROM unnest(p_kinds, p_froms, p_tos) WITH ORDINALITY AS u (k, f, t, n)
+  JOIN rollup_cells c ON c.district_id = p_district AND c.measure = p_measure AND c.period_kind = ANY (string_to_array(u.k, ','))
+    AND c.period_start >= u.f AND c.period_start <= u.t
+  WHERE (c.school_id = '00000000-0000-0000-0000-000000000000' OR (c.grade = '' AND c.gender = ''))
     AND NOT (c.grade <> '' AND c.gender <> '')
+$$;
+
+-- Replace the labels of several units of one measure.
+CREATE FUNCTION rollup_put_published_units(p_district uuid, p_measure text, p_kinds text[], p_froms date[], p_tos date[], p_threshold integer,
+  p_period_kinds text[], p_starts date[], p_row_kinds text[], p_row_keys text[], p_categories text[], p_labels text[])
+RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  DELETE FROM rollup_published p USING unnest(p_kinds, p_froms, p_tos) AS u (k, f, t)
+  WHERE p.district_id = p_district AND p.measure = p_measure AND p.period_kind = ANY (string_to_array(u.k, ','))
+    AND p.period_start >= u.f AND p.period_start <= u.t;
+  INSERT INTO rollup_published (district_id, measure, period_kind, period_start, row_kind, row_key, category, label, threshold)
+  SELECT p_district, p_measure, x.k, x.s, x.rk, x.key, x.c, x.l, p_threshold
+  FROM unnest(p_period_kinds, p_starts, p_row_kinds, p_row_keys, p_categories, p_labels) AS x (k, s, rk, key, c, l);
 $$;
 
 CREATE FUNCTION rollup_threshold(p_district uuid) RETURNS integer LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp AS $$
   SELECT coalesce((SELECT threshold FROM rollup_settings WHERE district_id = p_district), 5)
-$$;
-
--- Replace one unit's labels.
-CREATE FUNCTION rollup_put_published(p_district uuid, p_measure text, p_kinds text[], p_from date, p_to date, p_threshold integer,
-  p_period_kinds text[], p_starts date[], p_row_kinds text[], p_row_keys text[], p_categories text[], p_labels text[])
-RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  DELETE FROM rollup_published WHERE district_id = p_district AND measure = p_measure AND period_kind = ANY (p_kinds)
-    AND period_start >= p_from AND period_start <= p_to;
-  INSERT INTO rollup_published (district_id, measure, period_kind, period_start, row_kind, row_key, category, label, threshold)
-  SELECT p_district, p_measure, x.k, x.s, x.rk, x.key, x.c, x.l, p_threshold
-  FROM unnest(p_period_kinds, p_starts, p_row_kinds, p_row_keys, p_categories, p_labels) AS x (k, s, rk, key, c, l);
 $$;
 
 CREATE FUNCTION rollup_clear_published(p_district uuid) RETURNS void LANGUAGE sql SECURITY DEFINER
@@ -78,6 +79,32 @@ BEGIN
   DELETE FROM rollup_published WHERE district_id = p_district;
 END $$;
 
+-- Periods whose publication units must be suppressed again: written by each refresh
+-- batch (same transaction as the cells), consumed once at the end of the refresh, so a
+-- unit touched by many batches is suppressed once.
+CREATE TABLE rollup_publish_dirty (
+  district_id  uuid NOT NULL,
+  period_kind  text NOT NULL,
+  period_start date NOT NULL,
+  PRIMARY KEY (district_id, period_kind, period_start)
+);
+ALTER TABLE rollup_publish_dirty ENABLE ROW LEVEL SECURITY;
+ALTER TABLE rollup_publish_dirty FORCE ROW LEVEL SECURITY;
+CREATE POLICY rollup_publish_dirty_definer ON rollup_publish_dirty TO CURRENT_USER USING (true);
+
+CREATE FUNCTION rollup_publish_mark(p_district uuid, p_kinds text[], p_starts date[]) RETURNS void LANGUAGE sql SECURITY DEFINER
+SET search_path = public, pg_temp AS $$
+  INSERT INTO rollup_publish_dirty (district_id, period_kind, period_start)
+  SELECT DISTINCT p_district, x.k, x.s FROM unnest(p_kinds, p_starts) AS x (k, s) ON CONFLICT DO NOTHING;
+$$;
+
+-- Claim every pending period (the caller holds the rollup lock; its transaction publishes them).
+CREATE FUNCTION rollup_publish_claim(p_district uuid) RETURNS TABLE (district_id uuid, period_kind text, period_start date)
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  DELETE FROM rollup_publish_dirty d WHERE p_district IS NULL OR d.district_id = p_district
+  RETURNING d.district_id, d.period_kind, d.period_start
+$$;
+
 -- The periods (of every kind) that hold cells of a district.
 CREATE FUNCTION rollup_district_periods(p_district uuid) RETURNS TABLE (period_kind text, period_start date)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -88,9 +115,10 @@ $$;
 DO $$
 DECLARE f text;
 BEGIN
-  FOREACH f IN ARRAY ARRAY['rollup_unit_cells(uuid, text, text[], date, date)', 'rollup_threshold(uuid)',
-    'rollup_put_published(uuid, text, text[], date, date, integer, text[], date[], text[], text[], text[], text[])',
-    'rollup_clear_published(uuid)', 'rollup_withdraw_published(uuid)', 'rollup_district_periods(uuid)'] LOOP
+  FOREACH f IN ARRAY ARRAY['rollup_units_cells(uuid, text, text[], date[], date[])', 'rollup_threshold(uuid)',
+    'rollup_put_published_units(uuid, text, text[], date[], date[], integer, text[], date[], text[], text[], text[], text[])',
+    'rollup_clear_published(uuid)', 'rollup_withdraw_published(uuid)', 'rollup_district_periods(uuid)',
+    'rollup_publish_mark(uuid, text[], date[])', 'rollup_publish_claim(uuid)'] LOOP
     EXECUTE 'REVOKE ALL ON FUNCTION ' || f || ' FROM PUBLIC';
     EXECUTE 'GRANT EXECUTE ON FUNCTION ' || f || ' TO xinqiao_app';
   END LOOP;

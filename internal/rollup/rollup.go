@@ -167,17 +167,66 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 					return database.MapError(err)
 				}
 			}
-			// Suppress again every publication unit that holds a changed cell.
-			return publish(ctx, tx, districts)
+			// The publication units holding a changed cell are suppressed again once, at the end.
+			return markPublish(ctx, tx, districts)
 		})
 		if err != nil {
 			return total, err
 		}
 		total += n
 		if n < batch {
-			return total, nil
+			break
 		}
 	}
+	// Suppress again every publication unit that holds a changed cell (also those left by
+	// a refresh that stopped before this step: the marks wait in rollup_publish_dirty).
+	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('xinqiao:rollup'))`); err != nil {
+			return database.MapError(err)
+		}
+		return publishPending(ctx, tx, nil)
+	})
+	return total, err
+}
+
+// markPublish records the touched district periods for publication.
+func markPublish(ctx context.Context, tx pgx.Tx, touched map[districtPeriod]bool) error {
+	byDistrict := map[uuid.UUID][]period{}
+	for dp := range touched {
+		byDistrict[dp.district] = append(byDistrict[dp.district], dp.period)
+	}
+	for d, ps := range byDistrict {
+		kinds := make([]string, len(ps))
+		starts := make([]time.Time, len(ps))
+		for i, p := range ps {
+			kinds[i], starts[i] = p.kind, p.start
+		}
+		if _, err := tx.Exec(ctx, `SELECT rollup_publish_mark($1, $2, $3)`, d, kinds, starts); err != nil {
+			return database.MapError(err)
+		}
+	}
+	return nil
+}
+
+// publishPending claims the pending periods (of one district, or all when nil) and
+// suppresses their units again.
+func publishPending(ctx context.Context, tx pgx.Tx, district *uuid.UUID) error {
+	rows, err := tx.Query(ctx, `SELECT district_id, period_kind, period_start FROM rollup_publish_claim($1)`, district)
+	if err != nil {
+		return database.MapError(err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (districtPeriod, error) {
+		var dp districtPeriod
+		return dp, r.Scan(&dp.district, &dp.kind, &dp.start)
+	})
+	if err != nil {
+		return database.MapError(err)
+	}
+	touched := map[districtPeriod]bool{}
+	for _, dp := range list {
+		touched[dp] = true
+	}
+	return publish(ctx, tx, touched)
 }
 
 func rebuildSchool(ctx context.Context, tx pgx.Tx, school uuid.UUID) ([]period, error) {
@@ -235,6 +284,10 @@ func (s *Service) Rebuild(ctx context.Context, district uuid.UUID) error {
 			touched[districtPeriod{district, p}] = true
 		}
 		if _, err := tx.Exec(ctx, `SELECT rollup_clear_published($1)`, district); err != nil {
+			return database.MapError(err)
+		}
+		// Everything is published below: pending marks of the district are covered.
+		if _, err := tx.Exec(ctx, `SELECT count(*) FROM rollup_publish_claim($1)`, district); err != nil {
 			return database.MapError(err)
 		}
 		return publish(ctx, tx, touched)
