@@ -232,7 +232,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Retention: &retention.Service{DB: a.db, Objects: store, Log: log},
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
 		Jobs:      &jobrun.Store{DB: a.db},
-		Research:  &research.Service{DB: a.db, Objects: store},
+		Research:  &research.Service{DB: a.db, Objects: store, Keys: a.ring},
 		Rollups:   &rollup.Service{DB: a.db},
 		Crises:    crises, Referrals: &referral.Service{DB: a.db, Cipher: a.ring, Disclosures: disclosures, Crises: crises, FontPath: cfg.PDFFont},
 		Appointments:  &appointment.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles},
@@ -393,7 +393,19 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				return err
 			},
 			// Idempotent: the nightly full rebuild yields the same tables as the refreshes.
-			rollup.TypeRebuild: func(ctx context.Context, _ []byte) error {
+			// A district id in the payload (a threshold change) rebuilds that district only.
+			rollup.TypeRebuild: func(ctx context.Context, payload []byte) error {
+				var p struct {
+					District *uuid.UUID `json:"district_id"`
+				}
+				if len(payload) > 0 {
+					if err := json.Unmarshal(payload, &p); err != nil {
+						return fmt.Errorf("rollup rebuild payload: %w", asynq.SkipRetry)
+					}
+				}
+				if p.District != nil {
+					return (&rollup.Service{DB: db}).Rebuild(ctx, *p.District)
+				}
 				return (&rollup.Service{DB: db}).RebuildAll(ctx)
 			},
 			// Idempotent: a ready export is left alone; a retried run rewrites the same objects.
@@ -405,7 +417,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				if err := json.Unmarshal(payload, &p); err != nil {
 					return fmt.Errorf("research export payload: %w", asynq.SkipRetry)
 				}
-				return (&research.Service{DB: db, Objects: store}).Run(ctx, p.District, p.Request, func(pct int) { jobrun.Progress(ctx, pct) })
+				return (&research.Service{DB: db, Objects: store, Keys: ring}).Run(ctx, p.District, p.Request, func(pct int) { jobrun.Progress(ctx, pct) })
 			},
 			// Idempotent: one reminder per referral and feedback date.
 			referral.TypeFeedbackReminder: func(ctx context.Context, _ []byte) error {
@@ -471,7 +483,7 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	defer a.db.Close()
 	s := &demo.Seeder{DB: a.db, Identity: a.identity, Tenants: a.tenants, Roster: a.roster, ReloadPolicy: a.enforcer.Reload,
 		Screening: &screening.Service{DB: a.db, Cipher: a.ring, CaseFiles: a.caseFiles}, Referrals: &referral.Service{DB: a.db, Cipher: a.ring}, Library: true,
-		Programs: &program.Service{DB: a.db}}
+		Programs: &program.Service{DB: a.db}, CaseFiles: a.caseFiles, Rollups: &rollup.Service{DB: a.db}}
 	logins, created, err := s.Seed(ctx)
 	if err != nil {
 		return err

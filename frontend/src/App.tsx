@@ -59,6 +59,8 @@ const Compliance = lazy(() => import('./pages/Compliance'));
 const TermPlanReviews = lazy(() => import('./pages/TermPlanReviews'));
 const OverdueTasks = lazy(() => import('./pages/OverdueTasks'));
 const Liaisons = lazy(() => import('./pages/Liaisons'));
+const Dashboard = lazy(() => import('./pages/Dashboard'));
+const Jobs = lazy(() => import('./pages/Jobs'));
 const Programs = lazy(() => import('./pages/Programs'));
 const Barometer = lazy(() => import('./pages/Barometer'));
 const BarometerReports = lazy(() => import('./pages/BarometerReports'));
@@ -161,6 +163,8 @@ function Guarded() {
           <Route path="/screening-alerts" element={<Allowed k="screeningAlerts"><ScreeningAlerts /></Allowed>} />
           <Route path="/screening-escalations" element={<Allowed k="screeningEscalations"><ScreeningEscalations /></Allowed>} />
           <Route path="/district-plans" element={<Allowed k="districtPlans"><DistrictPlans /></Allowed>} />
+          <Route path="/dashboard" element={<Allowed k="dashboard"><Dashboard /></Allowed>} />
+          <Route path="/jobs" element={<Allowed k="jobs"><Jobs /></Allowed>} />
           <Route path="/district-plans/:planId" element={<Allowed k="districtPlans"><Compliance /></Allowed>} />
           <Route path="/district-plans/:planId/term-plans" element={<Allowed k="districtPlans"><TermPlanReviews /></Allowed>} />
           <Route path="/overdue-tasks" element={<Allowed k="overdueTasks"><OverdueTasks /></Allowed>} />

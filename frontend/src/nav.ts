@@ -4,7 +4,7 @@ import { districtRoles } from './api/types';
 export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases'
   | 'instruments' | 'campaigns' | 'schoolCampaigns' | 'screeningAlerts' | 'screeningEscalations'
   | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports' | 'mailbox' | 'termSummaries' | 'summaryReviews' | 'clientFiles' | 'overdueTasks' | 'liaisons'
-  | 'crises' | 'referrals' | 'institutions' | 'crisisSettings' | 'crisisBoard';
+  | 'crises' | 'referrals' | 'institutions' | 'crisisSettings' | 'crisisBoard' | 'dashboard' | 'jobs';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
@@ -15,23 +15,24 @@ export const menuPaths: Record<MenuKey, string> = {
   districtPlans: '/district-plans', programs: '/programs', barometer: '/barometer', barometerReports: '/barometer-reports', mailbox: '/mailbox-inbox', termSummaries: '/term-summaries', summaryReviews: '/summary-reviews',
   clientFiles: '/client-files', overdueTasks: '/overdue-tasks', liaisons: '/liaisons',
   crises: '/crises', referrals: '/referrals', institutions: '/institutions', crisisSettings: '/crisis-settings', crisisBoard: '/crisis-board',
+  dashboard: '/dashboard', jobs: '/jobs',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'inbox', 'schools', 'users', 'districtPlans', 'summaryReviews', 'overdueTasks', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'audit'];
+      return ['home', 'inbox', 'dashboard', 'schools', 'users', 'districtPlans', 'summaryReviews', 'overdueTasks', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'jobs', 'audit'];
     case 'school_leader':
       return ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'liaisons', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'schoolCampaigns', 'room', 'library', 'audit'];
     case 'counselor':
       return ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'clientFiles', 'warningList', 'crises', 'referrals', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'liaisons', 'students', 'library', 'teachingCases'];
     case 'district_supervisor':
-      return ['home', 'inbox', 'districtPlans', 'summaryReviews', 'overdueTasks', 'campaigns', 'screeningEscalations', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases'];
+      return ['home', 'inbox', 'dashboard', 'districtPlans', 'summaryReviews', 'overdueTasks', 'campaigns', 'screeningEscalations', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases'];
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students', 'library'];
     case 'researcher':
-      return ['home', 'inbox'];
+      return ['home', 'inbox', 'dashboard'];
     case 'peer_liaison':
       return ['home', 'barometer', 'inbox'];
     default:

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinqiao/xinqiao/internal/appointment"
+	"github.com/xinqiao/xinqiao/internal/casefile"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/fault"
 	"github.com/xinqiao/xinqiao/internal/identity"
@@ -21,6 +22,7 @@ import (
 	"github.com/xinqiao/xinqiao/internal/notify"
 	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/referral"
+	"github.com/xinqiao/xinqiao/internal/rollup"
 	"github.com/xinqiao/xinqiao/internal/roster"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/screening"
@@ -76,6 +78,12 @@ type Seeder struct {
 	// Programs, when set, also seeds a current term, a published district plan and some
 	// school activities (make run); tests leave it nil.
 	Programs *program.Service
+	// CaseFiles, when set, records five months of counseling sessions in every school
+	// (case files of about a third of the students), so the district dashboard has
+	// trends to chart (make run); Rollups then computes and publishes the statistics at
+	// once instead of waiting for the worker.
+	CaseFiles *casefile.Service
+	Rollups   *rollup.Service
 	// Prefix, when set, seeds a second district: its code is the prefix, its name is
 	// 示范区-<prefix>, school codes and usernames start with "<prefix>.". Tests use it.
 	Prefix string
@@ -258,6 +266,16 @@ func (s *Seeder) Seed(ctx context.Context) ([]Login, bool, error) {
 	if s.Programs != nil {
 		if err := s.seedPrograms(ctx, a, districtID, schoolIDs); err != nil {
 			return nil, false, fmt.Errorf("programs: %w", err)
+		}
+	}
+	if s.CaseFiles != nil {
+		if err := s.seedSessions(ctx, districtID, schoolIDs, rng); err != nil {
+			return nil, false, fmt.Errorf("sessions: %w", err)
+		}
+	}
+	if s.Rollups != nil {
+		if _, err := s.Rollups.Refresh(ctx); err != nil {
+			return nil, false, fmt.Errorf("rollups: %w", err)
 		}
 	}
 	return Logins(), true, nil
@@ -497,6 +515,52 @@ func (s *Seeder) schoolActor(ctx context.Context, username string, district, sch
 	a, err := s.leaderActor(ctx, username, district, school)
 	a.Roles = []string{role}
 	return a, err
+}
+
+// seedSessions opens case files for about a third of each school's students and records
+// one to three sessions each over the last five months: mostly scheduled and walk-in
+// (large, published counts), a few by phone and letter (small counts, suppressed), so
+// the dashboard shows trends and suppression markers.
+func (s *Seeder) seedSessions(ctx context.Context, district uuid.UUID, schools []uuid.UUID, rng *rand.Rand) error {
+	channels := []string{"scheduled", "scheduled", "scheduled", "walk_in", "walk_in", "walk_in", "online", "online", "phone", "letter"}
+	categories := []string{"emotion", "learning", "learning", "interpersonal", "family"}
+	now := time.Now()
+	for i, school := range schools {
+		counselor, err := s.schoolActor(ctx, s.name(fmt.Sprintf("counselor.s%d", i+1)), district, school, scope.Counselor)
+		if err != nil {
+			return err
+		}
+		var students []uuid.UUID
+		err = s.DB.InTx(ctx, counselor, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT id FROM students WHERE school_id = $1 ORDER BY student_number`, school)
+			if err != nil {
+				return database.MapError(err)
+			}
+			students, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+			return database.MapError(err)
+		})
+		if err != nil {
+			return err
+		}
+		for j, student := range students {
+			if j%3 != 0 {
+				continue
+			}
+			cf, err := s.CaseFiles.Open(ctx, counselor, school, student)
+			if err != nil {
+				return err
+			}
+			for range 1 + rng.IntN(3) {
+				at := now.Add(-time.Duration(1+rng.IntN(150*24)) * time.Hour)
+				if _, err := s.CaseFiles.RecordSession(ctx, counselor, school, cf.ID, casefile.SessionInput{OccurredAt: at,
+					Channel: channels[rng.IntN(len(channels))], Participants: []string{"student"}, InitiatedBy: "self",
+					Categories: []string{categories[rng.IntN(len(categories))]}, DurationMinutes: 40, Summary: "示范数据：常规心理辅导。"}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // DistrictID returns the id of the seeded district (for tests and tools).

@@ -206,7 +206,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	w.clock = &testClock{}
 	w.screening = &screening.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Now: w.clock.Now}
 	disclosures := &disclosure.Service{DB: db.App, Cipher: ring}
-	w.research = &research.Service{DB: db.App, Objects: w.store, Now: w.clock.Now}
+	w.research = &research.Service{DB: db.App, Objects: w.store, Now: w.clock.Now, Keys: w.ring}
 	w.crises = &crisis.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases, Disclosures: disclosures, Now: w.clock.Now}
 	w.referrals = &referral.Service{DB: db.App, Cipher: ring, Disclosures: disclosures, Crises: w.crises, Now: w.clock.Now,
 		FontPath: "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}

@@ -252,3 +252,84 @@ func TestResearchRequestBadInputProducesNothing(t *testing.T) {
 		t.Errorf("unknown request: %d", r.status)
 	}
 }
+
+// TestLongitudinalExportsLinkAcrossYearsOrdinaryOnesDoNot: two exports the district
+// approved as longitudinal (different years) share the pseudonyms of the same students;
+// two ordinary exports of those years share none; the key is kept sealed, never plain.
+func TestLongitudinalExportsLinkAcrossYearsOrdinaryOnesDoNot(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	researcher, admin := w.token("researcher"), w.token("district.admin")
+	base := "/api/v1/districts/" + w.district.String() + "/research/requests"
+	year := time.Now().Year()
+	export := func(y int, longitudinal bool) map[string]bool {
+		r := w.do(researcher, "POST", base, map[string]any{"purpose": "纵向研究", "years": []int{y}, "fields": []string{"gender"}, "ethics_ref": "IRB-L"})
+		var req research.Request
+		r.decode(t, &req)
+		if r.status != 201 {
+			t.Fatalf("file: %d %s", r.status, r.body)
+		}
+		d := w.do(admin, "POST", fmt.Sprintf("%s/%s/decision", base, req.ID), map[string]any{"approve": true, "longitudinal": longitudinal})
+		d.decode(t, &req)
+		if d.status != 200 || req.Longitudinal != longitudinal {
+			t.Fatalf("decide: %d %s", d.status, d.body)
+		}
+		if err := w.research.Run(bg(), w.district, req.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		f := w.do(researcher, "GET", fmt.Sprintf("%s/%s/files/data.csv", base, req.ID), nil)
+		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(f.body, []byte("\ufeff")))).ReadAll()
+		if f.status != 200 || err != nil || len(rows) < 2 {
+			t.Fatalf("download: %d %v", f.status, err)
+		}
+		pids := map[string]bool{}
+		for _, rec := range rows[1:] {
+			pids[rec[0]] = true
+		}
+		return pids
+	}
+	shared := func(a, b map[string]bool) int {
+		n := 0
+		for p := range a {
+			if b[p] {
+				n++
+			}
+		}
+		return n
+	}
+	l1, l2 := export(year-1, true), export(year, true)
+	if n := shared(l1, l2); n == 0 || n != len(l1) {
+		t.Fatalf("longitudinal exports of %d and %d share %d of %d pseudonyms", year-1, year, n, len(l1))
+	}
+	o1, o2 := export(year-1, false), export(year, false)
+	if n := shared(o1, o2); n != 0 {
+		t.Fatalf("ordinary exports share %d pseudonyms", n)
+	}
+	if n := shared(o1, l1) + shared(o2, l2); n != 0 {
+		t.Fatalf("an ordinary export shares %d pseudonyms with a longitudinal one", n)
+	}
+	// One sealed key per district; an approval cannot be longitudinal without approving.
+	if n := w.scalar(`SELECT count(*) FROM research_keys WHERE district_id = $1 AND length(sealed) > 32`, w.district); n != 1 {
+		t.Fatalf("research keys: %d", n)
+	}
+	r := w.do(researcher, "POST", base, map[string]any{"purpose": "x", "years": []int{year}, "fields": []string{"gender"}, "ethics_ref": "IRB"})
+	var req research.Request
+	r.decode(t, &req)
+	if d := w.do(admin, "POST", fmt.Sprintf("%s/%s/decision", base, req.ID), map[string]any{"approve": false, "reason": "no", "longitudinal": true}); d.status != 422 {
+		t.Errorf("a longitudinal rejection: %d", d.status)
+	}
+	// The application role cannot read the key outside the job.
+	err := w.db.App.InTx(bg(), w.districtAdmin(w.target("s1")), func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(bg(), `SELECT count(*) FROM research_keys`).Scan(&n); err != nil {
+			return err
+		}
+		if n != 0 {
+			return fmt.Errorf("a district admin sees %d research keys", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -132,8 +132,10 @@ func TestRollupIncrementalEqualsFullRebuildOnRandomData(t *testing.T) {
 	w := newWorld(t)
 	svc := &rollup.Service{DB: w.db.App, Batch: 7} // small batches: many transactions
 	rng := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
+	w.districtPlan(w.district, true) // plan compliance comes from Go (internal/program)
 	for round := range 3 {
 		w.randomHistory(rng, w.district, 10)
+		w.randomUnits(rng, w.district)
 		// Some changes after the first round: a moved session, a deleted one.
 		if round > 0 {
 			w.ownerQuery(func(tx pgx.Tx) {
@@ -156,16 +158,25 @@ func TestRollupIncrementalEqualsFullRebuildOnRandomData(t *testing.T) {
 		if n := w.scalar(`SELECT count(*) FROM rollup_dirty`); n != 0 {
 			t.Fatalf("dirty marks left: %d", n)
 		}
-		incremental := w.cells(w.district)
-		if len(incremental) == 0 {
+		incremental, incPublished := w.cells(w.district), w.published(w.district)
+		if len(incremental) == 0 || len(incPublished) == 0 {
 			t.Fatal("no cells")
+		}
+		for _, m := range rollup.Measures {
+			if round == 2 && !strings.HasPrefix(m.Name, "referrals_") && !strings.Contains(strings.Join(incremental, "\n"), " "+m.Name+" ") {
+				t.Errorf("no cell of %s after three rounds (the random history sends no referral)", m.Name)
+			}
 		}
 		if err := svc.Rebuild(bg(), w.district); err != nil {
 			t.Fatal(err)
 		}
-		full := w.cells(w.district)
+		full, fullPublished := w.cells(w.district), w.published(w.district)
 		if strings.Join(incremental, "\n") != strings.Join(full, "\n") {
 			t.Fatalf("round %d: incremental (%d cells) differs from the full rebuild (%d cells)\nfirst difference: %s", round, len(incremental), len(full), firstDiff(incremental, full))
+		}
+		// The precomputed publication too: the same suppression of the same cells.
+		if strings.Join(incPublished, "\n") != strings.Join(fullPublished, "\n") {
+			t.Fatalf("round %d: incremental publication (%d labels) differs from the full rebuild's (%d)\nfirst difference: %s", round, len(incPublished), len(fullPublished), firstDiff(incPublished, fullPublished))
 		}
 		// Running the refresh again changes nothing.
 		if n, err := svc.Refresh(bg()); err != nil || n != 0 {
@@ -267,6 +278,9 @@ func TestPublishedRollupsNeverShowASmallCount(t *testing.T) {
 	supervisor := w.token("district.supervisor")
 	from, to := time.Now().AddDate(0, -10, 0).Format(time.DateOnly), time.Now().Format(time.DateOnly)
 	for _, m := range rollup.Measures {
+		if !m.Suppressed {
+			continue // records of the schools' own work (activities, opening hours, compliance)
+		}
 		for _, kind := range []string{"week", "month", "term"} {
 			q := fmt.Sprintf("?measure=%s&period_kind=%s&from=%s&to=%s", m.Name, kind, from, to)
 			r := w.do(supervisor, "GET", "/api/v1/districts/"+w.district.String()+"/rollups"+q, nil)
@@ -318,9 +332,17 @@ func TestPublishedRollupsNeverShowASmallCount(t *testing.T) {
 		if n != 0 {
 			return fmt.Errorf("a district role sees %d sessions", n)
 		}
-		return tx.QueryRow(bg(), `SELECT count(*) FROM rollup_cells`).Scan(&n)
+		return tx.QueryRow(bg(), `SELECT count(*) FROM rollup_published`).Scan(&n)
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The raw (unsuppressed) cells are not readable by the application role at all.
+	err = w.db.App.InTx(bg(), w.districtAdmin(w.target("s1")), func(tx pgx.Tx) error {
+		var n int
+		return tx.QueryRow(bg(), `SELECT count(*) FROM rollup_cells`).Scan(&n)
+	})
+	if err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("a district role reads the raw rollup cells: %v", err)
 	}
 }

@@ -21,11 +21,11 @@ type Run struct {
 	ID         string     `json:"id"`
 	TaskType   string     `json:"task_type"`
 	DistrictID *uuid.UUID `json:"district_id"`
-	Status     string     `json:"status"`
+	Status     string     `json:"status"` // queued, running, done, failed
 	Progress   int        `json:"progress"`
 	Attempts   int        `json:"attempts"`
 	Error      string     `json:"error"`
-	StartedAt  time.Time  `json:"started_at"`
+	StartedAt  time.Time  `json:"started_at"` // queued: when it was queued
 	FinishedAt *time.Time `json:"finished_at"`
 }
 
@@ -90,6 +90,19 @@ func (s *Store) List(ctx context.Context, a scope.Actor, district uuid.UUID) ([]
 			var x Run
 			return x, r.Scan(&x.ID, &x.TaskType, &x.DistrictID, &x.Status, &x.Progress, &x.Attempts, &x.Error, &x.StartedAt, &x.FinishedAt)
 		})
+		if err != nil {
+			return database.MapError(err)
+		}
+		// Work waiting in the outbox or the queue: not started yet.
+		rows, err = tx.Query(ctx, `SELECT id, task_type, district_id, created_at FROM job_runs_queued($1)`, district)
+		if err != nil {
+			return database.MapError(err)
+		}
+		queued, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Run, error) {
+			x := Run{Status: "queued", Attempts: 0}
+			return x, r.Scan(&x.ID, &x.TaskType, &x.DistrictID, &x.StartedAt)
+		})
+		out = append(queued, out...)
 		return database.MapError(err)
 	})
 	return out, err

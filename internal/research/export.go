@@ -9,6 +9,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -103,12 +104,21 @@ func (s *Service) Run(ctx context.Context, district, id uuid.UUID, progress func
 	}
 	progress(30)
 	s.setProgress(ctx, district, id, 30)
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return fault.Wrap(err, "export key")
+	var key []byte
+	if req.Longitudinal {
+		if key, err = s.longitudinalKey(ctx, district); err != nil {
+			return err
+		}
+	} else {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return fault.Wrap(err, "export key")
+		}
 	}
 	out, report := build(src, req.Fields, req.K, key)
-	clear(key) // the key exists only in this run: exports cannot be linked to each other
+	// An ordinary export's key exists only in this run: it cannot be linked to any other.
+	// The longitudinal key stays sealed in research_keys; this copy goes too.
+	clear(key)
 	progress(60)
 	s.setProgress(ctx, district, id, 60)
 	files, err := render(out, req.Fields, report)
@@ -146,6 +156,46 @@ func (s *Service) Run(ctx context.Context, district, id uuid.UUID, progress func
 		}
 		return audit.Record(ctx, tx, sys, audit.Entry{Action: "research.export", ObjectType: "research_request", ObjectID: id.String(), Reason: strconv.Itoa(report.RowsOut) + " rows"})
 	})
+}
+
+// longitudinalKey returns the district's persistent research key, creating (and sealing)
+// it on first use.
+func (s *Service) longitudinalKey(ctx context.Context, district uuid.UUID) ([]byte, error) {
+	if s.Keys == nil {
+		return nil, fault.New(fault.Internal, "no keyring for the longitudinal research key")
+	}
+	aad := []byte("xinqiao-research-key|" + district.String())
+	var key []byte
+	err := s.DB.InTx(ctx, jobActor, func(tx pgx.Tx) error {
+		for range 2 {
+			var master string
+			var sealed []byte
+			err := tx.QueryRow(ctx, `SELECT master_key_id, sealed FROM research_keys WHERE district_id = $1`, district).Scan(&master, &sealed)
+			if err == nil {
+				key, err = s.Keys.Open(master, sealed, aad)
+				return err
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return database.MapError(err)
+			}
+			fresh := make([]byte, 32)
+			if _, err := rand.Read(fresh); err != nil {
+				return fault.Wrap(err, "research key")
+			}
+			master, sealed, err = s.Keys.Seal(fresh, aad)
+			clear(fresh)
+			if err != nil {
+				return err
+			}
+			// Another run may create it at the same time: read back whichever won.
+			if _, err := tx.Exec(ctx, `INSERT INTO research_keys (district_id, master_key_id, sealed) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+				district, master, sealed); err != nil {
+				return database.MapError(err)
+			}
+		}
+		return fault.New(fault.Internal, "research key not stored")
+	})
+	return key, err
 }
 
 func (s *Service) setProgress(ctx context.Context, district, id uuid.UUID, pct int) {

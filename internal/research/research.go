@@ -33,10 +33,18 @@ type Objects interface {
 	Get(ctx context.Context, district uuid.UUID, key string) (io.ReadCloser, error)
 }
 
+// Keys seals the district's longitudinal research key (keyring.Keyring implements it).
+type Keys interface {
+	Seal(plaintext, aad []byte) (string, []byte, error)
+	Open(masterID string, sealed, aad []byte) ([]byte, error)
+}
+
 // Service is the research export service.
 type Service struct {
 	DB      *database.DB
 	Objects Objects
+	// Keys seals the longitudinal key; without it longitudinal exports fail.
+	Keys Keys
 	// Now is the clock (tests move it); nil is time.Now.
 	Now func() time.Time
 	// Available is how long a ready export can be downloaded (default 14 days).
@@ -68,7 +76,7 @@ type Field struct {
 
 // Codebook is the allowlist of exportable fields. pid and year are always exported.
 var Codebook = []Field{
-	{Name: "pid", Meaning: "pseudonymous student id (HMAC-SHA256 with a key made for this export and destroyed after it)", Type: "string"},
+	{Name: "pid", Meaning: "pseudonymous student id (HMAC-SHA256 with a key made for this export and destroyed after it; for an export the district approved as longitudinal, with the district's persistent research key, so ids match across longitudinal exports)", Type: "string"},
 	{Name: "year", Meaning: "calendar year of the record", Type: "integer"},
 	{Name: "school", Meaning: "pseudonymous school code, or * when generalized", Type: "string", Quasi: true},
 	{Name: "grade", Meaning: "grade, or school stage (primary, junior, senior, vocational) when generalized, or *", Type: "string", Quasi: true},
@@ -96,6 +104,7 @@ type Request struct {
 	Fields         []string   `json:"fields"`
 	EthicsRef      string     `json:"ethics_ref"`
 	K              int        `json:"k"`
+	Longitudinal   bool       `json:"longitudinal"`
 	Status         string     `json:"status"`
 	DecisionReason *string    `json:"decision_reason"`
 	DecidedAt      *time.Time `json:"decided_at"`
@@ -125,10 +134,13 @@ type RequestInput struct {
 	K         *int     `json:"k"`
 }
 
-// Decision approves or rejects a request.
+// Decision approves or rejects a request. Longitudinal (with approval only) makes the
+// export use the district's persistent research key, so its pseudonymous ids match
+// those of the district's other longitudinal exports.
 type Decision struct {
-	Approve bool   `json:"approve"`
-	Reason  string `json:"reason"`
+	Approve      bool   `json:"approve"`
+	Reason       string `json:"reason"`
+	Longitudinal bool   `json:"longitudinal"`
 }
 
 // File files a research request. Fields outside the codebook and k below the minimum are
@@ -192,13 +204,13 @@ func (s *Service) File(ctx context.Context, a scope.Actor, district uuid.UUID, i
 	return out, err
 }
 
-const requestColumns = `id, researcher_id, purpose, years, fields, ethics_ref, k, status, decision_reason, decided_at, progress, files, report,
+const requestColumns = `id, researcher_id, purpose, years, fields, ethics_ref, k, longitudinal, status, decision_reason, decided_at, progress, files, report,
 	rows_exported, ready_at, expires_at, created_at`
 
 func scan(r pgx.Row) (Request, error) {
 	var x Request
 	var files, report []byte
-	err := r.Scan(&x.ID, &x.ResearcherID, &x.Purpose, &x.Years, &x.Fields, &x.EthicsRef, &x.K, &x.Status, &x.DecisionReason, &x.DecidedAt,
+	err := r.Scan(&x.ID, &x.ResearcherID, &x.Purpose, &x.Years, &x.Fields, &x.EthicsRef, &x.K, &x.Longitudinal, &x.Status, &x.DecisionReason, &x.DecidedAt,
 		&x.Progress, &files, &report, &x.RowsExported, &x.ReadyAt, &x.ExpiresAt, &x.CreatedAt)
 	if err != nil {
 		return x, database.MapError(err)
@@ -251,6 +263,9 @@ func (s *Service) Decide(ctx context.Context, a scope.Actor, district, id uuid.U
 	if !in.Approve && in.Reason == "" {
 		return Request{}, fault.Validation(fault.Field("reason", "required", "say why the request is rejected"))
 	}
+	if in.Longitudinal && !in.Approve {
+		return Request{}, fault.Validation(fault.Field("longitudinal", "invalid_value", "only an approval can be longitudinal"))
+	}
 	if utf8.RuneCountInString(in.Reason) > 1000 {
 		return Request{}, fault.Validation(fault.Field("reason", "too_long", "at most 1,000 characters"))
 	}
@@ -271,8 +286,8 @@ func (s *Service) Decide(ctx context.Context, a scope.Actor, district, id uuid.U
 		if in.Reason != "" {
 			reason = &in.Reason
 		}
-		if _, err := tx.Exec(ctx, `UPDATE research_requests SET status = $3, decided_by = $4, decision_reason = $5, decided_at = $6
-			WHERE district_id = $1 AND id = $2`, district, id, to, a.UserID, reason, s.now()); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE research_requests SET status = $3, decided_by = $4, decision_reason = $5, decided_at = $6, longitudinal = $7
+			WHERE district_id = $1 AND id = $2`, district, id, to, a.UserID, reason, s.now(), in.Longitudinal); err != nil {
 			return database.MapError(err)
 		}
 		if in.Approve {
@@ -283,6 +298,9 @@ func (s *Service) Decide(ctx context.Context, a scope.Actor, district, id uuid.U
 		var err error
 		if out, err = get(ctx, tx, district, id); err != nil {
 			return err
+		}
+		if in.Longitudinal {
+			to += " (longitudinal)"
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "research.decide", ObjectType: "research_request", ObjectID: id.String(), Reason: to})
 	})

@@ -7,12 +7,14 @@ package rollup
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinqiao/xinqiao/internal/database"
+	"github.com/xinqiao/xinqiao/internal/program"
 	"github.com/xinqiao/xinqiao/internal/scope"
 )
 
@@ -30,6 +32,8 @@ type Service struct {
 	DB *database.DB
 	// Batch is how many dirty marks one transaction claims (default 500).
 	Batch int
+	// Now is the clock of plan compliance (tests move it); nil is time.Now.
+	Now func() time.Time
 }
 
 type period struct {
@@ -102,11 +106,60 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 					districts[districtPeriod{district, p}] = true
 				}
 			}
+			for _, m := range marks {
+				ps, ok := schoolPeriods[m.school]
+				if !ok || m.day == nil {
+					continue
+				}
+				// Periods never computed (a new week, or before the first computed one).
+				rows, err := tx.Query(ctx, `SELECT period_kind, period_start FROM rollup_uncomputed_periods($1)`, m.school)
+				if err != nil {
+					return database.MapError(err)
+				}
+				missing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (period, error) {
+					var p period
+					return p, r.Scan(&p.kind, &p.start)
+				})
+				if err != nil {
+					return database.MapError(err)
+				}
+				for _, p := range missing {
+					ps[p] = true
+					districts[districtPeriod{m.district, p}] = true
+				}
+			}
 			for school, ps := range schoolPeriods {
+				// Months before terms: a term sums its months' calendar measures.
+				list := make([]period, 0, len(ps))
 				for p := range ps {
+					list = append(list, p)
+				}
+				sort.Slice(list, func(i, j int) bool {
+					if list[i].kind != list[j].kind {
+						return list[i].kind < list[j].kind
+					}
+					return list[i].start.Before(list[j].start)
+				})
+				for _, p := range list {
 					if _, err := tx.Exec(ctx, `SELECT rollup_refresh_school($1, $2, $3)`, school, p.kind, p.start); err != nil {
 						return database.MapError(err)
 					}
+				}
+			}
+			// Plan compliance of every district with a mark (it depends on activities,
+			// evidence, barometer reports and the day, so it is recomputed as a whole).
+			seen := map[uuid.UUID]bool{}
+			for _, m := range marks {
+				if seen[m.district] {
+					continue
+				}
+				seen[m.district] = true
+				ps, err := s.compliance(ctx, tx, m.district)
+				if err != nil {
+					return err
+				}
+				for _, p := range ps {
+					districts[districtPeriod{m.district, p}] = true
 				}
 			}
 			for dp := range districts {
@@ -114,16 +167,66 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 					return database.MapError(err)
 				}
 			}
-			return nil
+			// The publication units holding a changed cell are suppressed again once, at the end.
+			return markPublish(ctx, tx, districts)
 		})
 		if err != nil {
 			return total, err
 		}
 		total += n
 		if n < batch {
-			return total, nil
+			break
 		}
 	}
+	// Suppress again every publication unit that holds a changed cell (also those left by
+	// a refresh that stopped before this step: the marks wait in rollup_publish_dirty).
+	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('xinqiao:rollup'))`); err != nil {
+			return database.MapError(err)
+		}
+		return publishPending(ctx, tx, nil)
+	})
+	return total, err
+}
+
+// markPublish records the touched district periods for publication.
+func markPublish(ctx context.Context, tx pgx.Tx, touched map[districtPeriod]bool) error {
+	byDistrict := map[uuid.UUID][]period{}
+	for dp := range touched {
+		byDistrict[dp.district] = append(byDistrict[dp.district], dp.period)
+	}
+	for d, ps := range byDistrict {
+		kinds := make([]string, len(ps))
+		starts := make([]time.Time, len(ps))
+		for i, p := range ps {
+			kinds[i], starts[i] = p.kind, p.start
+		}
+		if _, err := tx.Exec(ctx, `SELECT rollup_publish_mark($1, $2, $3)`, d, kinds, starts); err != nil {
+			return database.MapError(err)
+		}
+	}
+	return nil
+}
+
+// publishPending claims the pending periods (of one district, or all when nil) and
+// suppresses their units again.
+func publishPending(ctx context.Context, tx pgx.Tx, district *uuid.UUID) error {
+	rows, err := tx.Query(ctx, `SELECT district_id, period_kind, period_start FROM rollup_publish_claim($1)`, district)
+	if err != nil {
+		return database.MapError(err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (districtPeriod, error) {
+		var dp districtPeriod
+		return dp, r.Scan(&dp.district, &dp.kind, &dp.start)
+	})
+	if err != nil {
+		return database.MapError(err)
+	}
+	touched := map[districtPeriod]bool{}
+	for _, dp := range list {
+		touched[dp] = true
+	}
+	return publish(ctx, tx, touched)
 }
 
 func rebuildSchool(ctx context.Context, tx pgx.Tx, school uuid.UUID) ([]period, error) {
@@ -166,14 +269,80 @@ func (s *Service) Rebuild(ctx context.Context, district uuid.UUID) error {
 				periods[p] = true
 			}
 		}
+		cps, err := s.compliance(ctx, tx, district)
+		if err != nil {
+			return err
+		}
+		for _, p := range cps {
+			periods[p] = true
+		}
+		touched := map[districtPeriod]bool{}
 		for p := range periods {
 			if _, err := tx.Exec(ctx, `SELECT rollup_refresh_district($1, $2, $3)`, district, p.kind, p.start); err != nil {
 				return database.MapError(err)
 			}
+			touched[districtPeriod{district, p}] = true
 		}
-		return nil
+		if _, err := tx.Exec(ctx, `SELECT rollup_clear_published($1)`, district); err != nil {
+			return database.MapError(err)
+		}
+		// Everything is published below: pending marks of the district are covered.
+		if _, err := tx.Exec(ctx, `SELECT count(*) FROM rollup_publish_claim($1)`, district); err != nil {
+			return database.MapError(err)
+		}
+		return publish(ctx, tx, touched)
 	})
 }
+
+// compliance writes the district's plan compliance cells (computed by internal/program
+// with the district's scope, as the compliance matrix) and returns the term periods
+// whose cells changed or may have.
+func (s *Service) compliance(ctx context.Context, tx pgx.Tx, district uuid.UUID) ([]period, error) {
+	sys := scope.Actor{Kind: scope.District, DistrictID: district, Username: "system:rollup"}
+	if err := database.SetScope(ctx, tx, sys); err != nil {
+		return nil, database.MapError(err)
+	}
+	now := s.now().In(shanghai)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	tally, err := program.ComplianceTally(ctx, tx, district, today)
+	if err != nil {
+		return nil, err
+	}
+	if err := database.SetScope(ctx, tx, scope.Actor{}); err != nil {
+		return nil, database.MapError(err)
+	}
+	schools := make([]uuid.UUID, len(tally))
+	starts := make([]time.Time, len(tally))
+	cats := make([]string, len(tally))
+	values := make([]int64, len(tally))
+	for i, t := range tally {
+		schools[i], starts[i], cats[i], values[i] = t.School, Start("term", t.TermStart), t.Status, t.N
+	}
+	// Several plans of one term add up.
+	rows, err := tx.Query(ctx, `SELECT period_start FROM rollup_put_compliance($1, $2, $3, $4, $5)`, district, schools, starts, cats, values)
+	if err != nil {
+		return nil, database.MapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (period, error) {
+		p := period{kind: "term"}
+		return p, r.Scan(&p.start)
+	})
+	return out, database.MapError(err)
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+var shanghai = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return l
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
 
 // RebuildAll rebuilds every district (the nightly task).
 func (s *Service) RebuildAll(ctx context.Context) error {

@@ -1,0 +1,24 @@
+package keyring
+
+import "fmt"
+
+// Seal encrypts a small secret (a key kept by the district, e.g. the longitudinal
+// research key) with the current master key; aad binds it to its owner and purpose. It
+// returns the master key id to store next to the sealed bytes.
+func (k *Keyring) Seal(plaintext, aad []byte) (string, []byte, error) {
+	sealed, err := seal(k.masters[k.current], plaintext, aad)
+	return k.current, sealed, err
+}
+
+// Open decrypts what Seal sealed with the master key masterID.
+func (k *Keyring) Open(masterID string, sealed, aad []byte) ([]byte, error) {
+	master, ok := k.masters[masterID]
+	if !ok {
+		return nil, fmt.Errorf("keyring: master key %q is not configured", masterID)
+	}
+	out, err := open(master, sealed, aad)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: open sealed key: %w", err)
+	}
+	return out, nil
+}
