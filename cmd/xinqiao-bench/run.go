@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/encrypt"
 
 	"github.com/xinqiao/xinqiao/internal/blob"
 	"github.com/xinqiao/xinqiao/internal/casefile"
@@ -73,6 +74,13 @@ type Report struct {
 	Profiles []string          `json:"profiles"`
 }
 
+// reader is a logged-in counselor and case files of their school.
+type reader struct {
+	token  string
+	school uuid.UUID
+	files  []uuid.UUID
+}
+
 type bench struct {
 	cfg       config.Config
 	sum       synthetic.Summary
@@ -84,11 +92,15 @@ type bench struct {
 	token     string
 	counselor uuid.UUID
 	files     []uuid.UUID
+	readers   []reader // counselors of many schools, for the district-wide read
 	rate      float64
 	dur       time.Duration
 	pprofAddr string
 	profDir   string
 	rep       *Report
+
+	nReaders      int
+	rollupTimeout time.Duration
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -98,6 +110,8 @@ func runCmd(ctx context.Context, args []string) error {
 	rate := fl.Float64("rate", 500, "arrival rate of the open-loop read (req/s)")
 	dur := fl.Duration("duration", 20*time.Second, "length of each open-loop run")
 	only := fl.String("only", "read,rls,write,catalogue,upload,rss,rollup,export", "benchmarks to run")
+	nReaders := fl.Int("readers", 50, "counselors (of as many schools) sending the district-wide read")
+	rollupTimeout := fl.Duration("rollup-timeout", 15*time.Minute, "give up the full rollup rebuild after this long")
 	servePID := fl.Int("serve-pid", 0, "pid of `xinqiao serve` (peak RSS)")
 	workerPID := fl.Int("worker-pid", 0, "pid of `xinqiao worker` (peak RSS)")
 	pprofAddr := fl.String("serve-pprof", "", "pprof address of serve (XINQIAO_PPROF_ADDR)")
@@ -111,7 +125,8 @@ func runCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, api: strings.TrimRight(*api, "/"), http: newHTTPClient(), rate: *rate, dur: *dur, pprofAddr: *pprofAddr, profDir: *profDir}
+	b := &bench{cfg: cfg, api: strings.TrimRight(*api, "/"), http: newHTTPClient(), rate: *rate, dur: *dur, pprofAddr: *pprofAddr, profDir: *profDir,
+		nReaders: *nReaders, rollupTimeout: *rollupTimeout}
 	raw, err := os.ReadFile(*summary)
 	if err != nil {
 		return err
@@ -302,14 +317,69 @@ func scanCaseFile(row pgx.Row) error {
 
 func (b *bench) file(i int) uuid.UUID { return b.files[(i*7919)%len(b.files)] }
 
-// (1) An authorized case-record read through the API vs a raw pgx point query.
+// loginReaders logs in the first counselor of up to n schools and picks their files.
+func (b *bench) loginReaders(ctx context.Context, n int) error {
+	rows, err := b.raw.Query(ctx, `SELECT DISTINCT ON (m.school_id) u.username, m.school_id, u.id FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.role = 'counselor' AND u.district_id = $1 ORDER BY m.school_id, u.username`, b.sum.DistrictID)
+	if err != nil {
+		return err
+	}
+	type who struct {
+		user       string
+		school, id uuid.UUID
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (who, error) {
+		var w who
+		return w, r.Scan(&w.user, &w.school, &w.id)
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range list[:min(n, len(list))] {
+		fr, err := b.raw.Query(ctx, `SELECT case_file_id FROM case_file_counselors WHERE school_id = $1 AND user_id = $2 ORDER BY case_file_id LIMIT 200`, w.school, w.id)
+		if err != nil {
+			return err
+		}
+		files, err := pgx.CollectRows(fr, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			continue
+		}
+		tok, err := b.login(ctx, w.user)
+		if err != nil {
+			return err
+		}
+		b.readers = append(b.readers, reader{token: tok, school: w.school, files: files})
+	}
+	if len(b.readers) == 0 {
+		return fmt.Errorf("no counselor with case files")
+	}
+	return nil
+}
+
+// (1) An authorized case-record read through the API vs a raw pgx point query: reads of
+// the counselors of many schools (a district's load), and of one counselor alone.
 func (b *bench) read(ctx context.Context) (Result, error) {
 	res := Result{Title: "Case-record read: API (auth + Casbin + RLS + audit) vs raw pgx point query"}
+	if err := b.loginReaders(ctx, b.nReaders); err != nil {
+		return res, err
+	}
+	pickReader := func(i int) (reader, uuid.UUID) {
+		r := b.readers[i%len(b.readers)]
+		return r, r.files[(i/len(b.readers)*7919)%len(r.files)]
+	}
 	apiGet := func(ctx context.Context, i int) error {
-		return get(ctx, b.http, fmt.Sprintf("%s/api/v1/schools/%s/case-files/%s", b.api, b.sum.FirstSchool, b.file(i)), b.token, nil)
+		r, f := pickReader(i)
+		return get(ctx, b.http, fmt.Sprintf("%s/api/v1/schools/%s/case-files/%s", b.api, r.school, f), r.token, nil)
 	}
 	rawGet := func(ctx context.Context, i int) error {
-		return scanCaseFile(b.raw.QueryRow(ctx, caseFileQuery, b.sum.FirstSchool, b.file(i)))
+		r, f := pickReader(i)
+		return scanCaseFile(b.raw.QueryRow(ctx, caseFileQuery, r.school, f))
+	}
+	oneGet := func(ctx context.Context, i int) error {
+		return get(ctx, b.http, fmt.Sprintf("%s/api/v1/schools/%s/case-files/%s", b.api, b.sum.FirstSchool, b.file(i)), b.token, nil)
 	}
 	ClosedLoop(ctx, 8, 3*time.Second, 0, apiGet) // warm-up: connections, caches
 	ClosedLoop(ctx, 8, 2*time.Second, 0, rawGet)
@@ -320,11 +390,16 @@ func (b *bench) read(ctx context.Context) (Result, error) {
 		ours = OpenLoop(ctx, b.rate, b.dur, 4096, apiGet)
 	})
 	raw := OpenLoop(ctx, b.rate, b.dur, 4096, rawGet)
+	one := OpenLoop(ctx, b.rate, b.dur/2, 4096, oneGet)
+	capOne := ClosedLoop(ctx, 16, 5*time.Second, 0, oneGet)
 	res.Ours, res.Raw = &ours, &raw
+	res.set("readers", "%d counselors of %d schools, each reading their own case files", len(b.readers), len(b.readers))
 	res.set("capacity, API (16 clients)", "%.0f req/s", capAPI.Throughput)
 	res.set("capacity, raw pgx (16 clients)", "%.0f req/s", capRaw.Throughput)
 	res.set(fmt.Sprintf("API at %.0f req/s open loop", b.rate), "%s", ours)
 	res.set(fmt.Sprintf("raw at %.0f req/s open loop", b.rate), "%s", raw)
+	res.set("worst case: one counselor of one school, capacity", "%.0f req/s", capOne.Throughput)
+	res.set(fmt.Sprintf("worst case: one counselor of one school at %.0f req/s", b.rate), "%s", one)
 	res.Ratio = capAPI.Throughput / capRaw.Throughput
 	res.RatioOf = "API capacity / raw capacity"
 	res.Target = "≥ 0.5× raw, p99 < 25 ms at 500 req/s"
@@ -411,10 +486,21 @@ func (b *bench) write(ctx context.Context) (Result, error) {
 			"note": "来访者情绪较上次平稳，能主动表达感受。注意到来访者回避谈及家庭话题，下次可温和探索。"})
 		return j
 	}()
+	if len(b.readers) == 0 {
+		if err := b.loginReaders(ctx, b.nReaders); err != nil {
+			return res, err
+		}
+	}
+	// Counselors of many schools write into their own case files, as in a district.
+	pick := func(i int) (reader, uuid.UUID) {
+		r := b.readers[i%len(b.readers)]
+		return r, r.files[(i/len(b.readers)*7919)%len(r.files)]
+	}
 	apiPost := func(ctx context.Context, i int) error {
-		u := fmt.Sprintf("%s/api/v1/schools/%s/case-files/%s/sessions", b.api, b.sum.FirstSchool, b.file(i))
+		r, f := pick(i)
+		u := fmt.Sprintf("%s/api/v1/schools/%s/case-files/%s/sessions", b.api, r.school, f)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+b.token)
+		req.Header.Set("Authorization", "Bearer "+r.token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := b.http.Do(req)
 		if err != nil {
@@ -433,9 +519,10 @@ func (b *bench) write(ctx context.Context) (Result, error) {
 	blobOf := func(n int) []byte { p := make([]byte, n); _, _ = rand.Read(p); return p }
 	summary, next, note := blobOf(17+12+16+105), blobOf(17+12+16+30), blobOf(17+12+16+130)
 	rawInsert := func(ctx context.Context, i int) error {
+		r, f := pick(i)
 		_, err := b.raw.Exec(ctx, `INSERT INTO counseling_sessions (school_id, id, case_file_id, occurred_at, channel, participants, initiated_by,
 			categories, duration_minutes, summary, next_steps, note, created_by) VALUES ($1, $2, $3, $4, 'scheduled', '{student}', 'self', '{learning,emotion}', 45, $5, $6, $7, $8)`,
-			b.sum.FirstSchool, uuid.Must(uuid.NewV7()), b.file(i), time.Now().Add(-time.Hour), summary, next, note, b.counselor)
+			r.school, uuid.Must(uuid.NewV7()), f, time.Now().Add(-time.Hour), summary, next, note, b.counselor)
 		return err
 	}
 	n := 3000
@@ -443,6 +530,7 @@ func (b *bench) write(ctx context.Context) (Result, error) {
 	b.profileServe(ctx, "write.serve.cpu.pprof", 10, func() { ours = ClosedLoop(ctx, 8, 12*time.Second, n, apiPost) })
 	raw := ClosedLoop(ctx, 8, 12*time.Second, n, rawInsert)
 	res.Ours, res.Raw = &ours, &raw
+	res.set("writers", "counselors of %d schools, each into their own case files", len(b.readers))
 	res.set("API (8 clients)", "%s", ours)
 	res.set("raw INSERT (8 clients)", "%s", raw)
 	res.Ratio = ours.Throughput / raw.Throughput
@@ -532,12 +620,19 @@ func (b *bench) upload(ctx context.Context) (Result, error) {
 	if err := apiPut(ctx, 0); err != nil { // creates the district bucket too
 		return res, err
 	}
+	rawSSE := func(ctx context.Context, i int) error {
+		_, err := store.Client.PutObject(ctx, bucket, fmt.Sprintf("bench/sse-%d-%d", time.Now().UnixNano(), i), bytes.NewReader(content), int64(len(content)),
+			minio.PutObjectOptions{ContentType: "application/pdf", ServerSideEncryption: encrypt.NewSSE()})
+		return err
+	}
 	var ours Stats
 	b.profileServe(ctx, "upload.serve.cpu.pprof", 8, func() { ours = ClosedLoop(ctx, 2, 15*time.Second, 80, apiPut) })
 	raw := ClosedLoop(ctx, 2, 15*time.Second, 80, rawPut)
+	sse := ClosedLoop(ctx, 2, 15*time.Second, 80, rawSSE)
 	res.Ours, res.Raw = &ours, &raw
 	res.set("API (2 clients)", "%s = %.1f MiB/s", ours, ours.Throughput)
 	res.set("direct PUT (2 clients)", "%s = %.1f MiB/s", raw, raw.Throughput)
+	res.set("direct PUT with SSE-S3, as the API stores (2 clients)", "%s = %.1f MiB/s (API / this: %.2f)", sse, sse.Throughput, ours.Throughput/sse.Throughput)
 	res.Ratio = ours.Throughput / raw.Throughput
 	res.RatioOf = "API MiB/s / direct PUT MiB/s"
 	res.Target = "≥ 0.8× direct PUT"
@@ -632,10 +727,17 @@ func (b *bench) rollup(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	t := time.Now()
-	if err := svc.Rebuild(ctx, b.sum.DistrictID); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, b.rollupTimeout)
+	err := svc.Rebuild(rctx, b.sum.DistrictID)
+	cancel()
+	full := time.Since(t)
+	timedOut := err != nil && rctx.Err() != nil
+	if err != nil && !timedOut {
 		return res, err
 	}
-	full := time.Since(t)
+	if timedOut {
+		res.Notes = append(res.Notes, fmt.Sprintf("the full rebuild did not finish within %s and was rolled back: the time shown is a lower bound", b.rollupTimeout))
+	}
 	var cells int
 	_ = b.raw.QueryRow(ctx, `SELECT count(*) FROM rollup_cells WHERE district_id = $1`, b.sum.DistrictID).Scan(&cells)
 	t = time.Now()
