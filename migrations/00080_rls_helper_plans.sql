@@ -62,6 +62,26 @@ BEGIN
   RETURN EXISTS (SELECT 1 FROM case_files c WHERE c.school_id = p_school AND c.student_id = p_student
     AND case_file_emergency(c.school_id, c.id));
 END $$;
+
+-- The two lookups behind every authenticated request.
+CREATE OR REPLACE FUNCTION auth_session_lookup(p_token_hash bytea)
+RETURNS TABLE (session_id uuid, user_id uuid, district_id uuid, username text, display_name text, expires_at timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN QUERY SELECT s.id, u.id, u.district_id, u.username, u.display_name, s.expires_at
+  FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.token_hash = p_token_hash AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled;
+END $$;
+
+CREATE OR REPLACE FUNCTION auth_memberships(p_user_id uuid)
+RETURNS TABLE (id uuid, scope_type text, district_id uuid, district_name text, school_id uuid, school_name text,
+               role text, homeroom_id uuid)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN QUERY SELECT m.id, m.scope_type, m.district_id, d.name, m.school_id, s.name, m.role, m.homeroom_id
+  FROM memberships m JOIN districts d ON d.id = m.district_id LEFT JOIN schools s ON s.id = m.school_id
+  WHERE m.user_id = p_user_id ORDER BY m.scope_type, s.name, m.role;
+END $$;
 -- +goose StatementEnd
 
 -- +goose Down

@@ -834,6 +834,21 @@ func (b *bench) export(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	svc := &research.Service{DB: b.app, Objects: store}
+	conn, err := b.raw.Acquire(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Release()
+	copyOnce := func() (int64, time.Duration, error) {
+		t := time.Now()
+		tag, err := conn.Conn().PgConn().CopyTo(ctx, io.Discard, fmt.Sprintf(researchBaseline, years[0], years[1], b.sum.DistrictID))
+		return tag.RowsAffected(), time.Since(t), err
+	}
+	// COPY first, job, COPY again: neither side gets the cold cache alone.
+	_, cp1, err := copyOnce()
+	if err != nil {
+		return res, err
+	}
 	f, err := os.Create(filepath.Join(b.profDir, "export.cpu.pprof"))
 	if err != nil {
 		return res, err
@@ -856,20 +871,14 @@ func (b *bench) export(ctx context.Context) (Result, error) {
 	if status != "ready" {
 		return res, fmt.Errorf("export ended %s", status)
 	}
-	conn, err := b.raw.Acquire(ctx)
+	copied, cp2, err := copyOnce()
 	if err != nil {
 		return res, err
 	}
-	defer conn.Release()
-	t = time.Now()
-	tag, err := conn.Conn().PgConn().CopyTo(ctx, io.Discard, fmt.Sprintf(researchBaseline, years[0], years[1], b.sum.DistrictID))
-	if err != nil {
-		return res, err
-	}
-	cp := time.Since(t)
-	ours, raw := float64(rowsOut)/job.Seconds(), float64(tag.RowsAffected())/cp.Seconds()
+	cp := (cp1 + cp2) / 2
+	ours, raw := float64(rowsOut)/job.Seconds(), float64(copied)/cp.Seconds()
 	res.set("export job", "%d rows in %.1f s = %.0f rows/s", rowsOut, job.Seconds(), ours)
-	res.set("COPY (SELECT same columns) TO STDOUT", "%d rows in %.1f s = %.0f rows/s", tag.RowsAffected(), cp.Seconds(), raw)
+	res.set("COPY (SELECT same columns) TO STDOUT, before and after the job", "%d rows in %.1f s and %.1f s = %.0f rows/s (mean)", copied, cp1.Seconds(), cp2.Seconds(), raw)
 	res.Ratio = ours / raw
 	res.RatioOf = "job rows/s / COPY rows/s"
 	res.Target = "≥ 0.5× COPY"

@@ -75,7 +75,7 @@ func (s *Server) uploadDocument(cl *call) error {
 			in.Filename = p.FileName()
 			// Sized from the request up front: io.ReadAll would grow (and clear and copy)
 			// its buffer a dozen times for a large file.
-			buf := bytes.NewBuffer(make([]byte, 0, min(limit+1, max(cl.Request.ContentLength, 512))))
+			buf := bytes.NewBuffer(make([]byte, 0, min(limit+1, max(cl.Request.ContentLength, 0))+bytes.MinRead))
 			if _, err = io.Copy(buf, io.LimitReader(p, limit+1)); err != nil {
 				return readErr(err)
 			}
