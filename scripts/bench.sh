@@ -8,6 +8,8 @@
 #   BENCH_SCHOOLS=200 BENCH_STUDENTS=300000 BENCH_SESSIONS=2000000 BENCH_ASSESSMENTS=500000
 #   BENCH_SEED=1 BENCH_DB=xinqiao_bench BENCH_PORT=18170 (serve; +1 worker, +2 Redis, +3/+4 pprof)
 #   BENCH_RATE=500 BENCH_DURATION=20s BENCH_KEEP_DB=0 BENCH_NOTE="..." BENCH_DOC=docs/BENCHMARKS.md
+#   BENCH_SEED_ONLY=1 (seed and stop) / BENCH_REUSE_DB=1 (skip seeding: reuse BENCH_DB and its
+#   summary BENCH_SUMMARY=/tmp/$BENCH_DB.summary.json; the run writes into it, so reuse it once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/services.sh env)"
@@ -46,15 +48,26 @@ log "building"
 go build -trimpath -o bin/xinqiao ./cmd/xinqiao
 go build -trimpath -o bin/xinqiao-bench ./cmd/xinqiao-bench
 
-log "fresh database $DB"
-psql "$ADMIN_PG" -qAtc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-scripts/services.sh bootstrap-db "$DB" >/dev/null
-bin/xinqiao migrate 2>"$OUT/migrate.log"
-
-log "seeding $SCHOOLS schools, $STUDENTS students, $SESSIONS sessions, $ASSESSMENTS assessments"
-bin/xinqiao seed synthetic --schools "$SCHOOLS" --students "$STUDENTS" --sessions "$SESSIONS" \
-  --assessments "$ASSESSMENTS" --seed "$SEED" >"$OUT/summary.json"
+SUMMARY=${BENCH_SUMMARY:-/tmp/$DB.summary.json}
+if [ "${BENCH_REUSE_DB:-0}" = "1" ] && [ -s "$SUMMARY" ]; then
+  log "reusing the district in $DB ($SUMMARY)"
+  bin/xinqiao migrate 2>"$OUT/migrate.log"
+else
+  log "fresh database $DB"
+  psql "$ADMIN_PG" -qAtc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+  scripts/services.sh bootstrap-db "$DB" >/dev/null
+  bin/xinqiao migrate 2>"$OUT/migrate.log"
+  log "seeding $SCHOOLS schools, $STUDENTS students, $SESSIONS sessions, $ASSESSMENTS assessments"
+  bin/xinqiao seed synthetic --schools "$SCHOOLS" --students "$STUDENTS" --sessions "$SESSIONS" \
+    --assessments "$ASSESSMENTS" --seed "$SEED" >"$SUMMARY"
+fi
+cp "$SUMMARY" "$OUT/summary.json"
 cat "$OUT/summary.json" >&2
+if [ "${BENCH_SEED_ONLY:-0}" = "1" ]; then
+  trap - EXIT
+  log "seeded only (BENCH_SEED_ONLY=1); run again with BENCH_REUSE_DB=1"
+  exit 0
+fi
 
 log "starting redis, serve and worker"
 redis-server --port $((PORT + 2)) --bind 127.0.0.1 --save '' --appendonly no >"$OUT/redis.log" 2>&1 &

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
@@ -68,6 +69,10 @@ func seedSynthetic(ctx context.Context, cfg config.Config, args []string, stdout
 func startPprof(log *slog.Logger) {
 	addr := os.Getenv("XINQIAO_PPROF_ADDR")
 	if addr == "" {
+		return
+	}
+	if host, _, err := net.SplitHostPort(addr); err != nil || !(host == "localhost" || net.ParseIP(host).IsLoopback()) {
+		log.Error("XINQIAO_PPROF_ADDR must be a loopback host:port; pprof stays off", "addr", addr)
 		return
 	}
 	mux := http.NewServeMux()
