@@ -95,7 +95,7 @@ bin/xinqiao-bench run "${common[@]}" -rate "$RATE" -duration "$DURATION" -only r
 cleanup
 
 log "rollup and export (worker stopped, so the refresh measured is the only one)"
-bin/xinqiao-bench run "${common[@]}" -only rollup,export
+bin/xinqiao-bench run "${common[@]}" -only rollup,export -rollup-timeout "${BENCH_ROLLUP_TIMEOUT:-7m}"
 
 log "Go benchmarks: Casbin decisions with a 200-school policy"
 go test -run '^$' -bench 'CasbinAllowed200Schools' -benchtime 20000x ./internal/access/ | tee "$OUT/gobench.txt"

@@ -28,7 +28,7 @@ func BenchmarkCasbinAllowed200Schools(b *testing.B) {
 	}
 	defer conn.Close(ctx)
 	ring, _ := keyring.Parse("bench:eGlucWlhby1sb2NhbC1kZXZlbG9wbWVudC1rZXkhISE=", "")
-	sum, err := synthetic.Generate(ctx, conn, ring, synthetic.Options{Schools: 200, Students: 200 * 800, Seed: 1, CaseFileRate: 0.01})
+	sum, err := synthetic.Generate(ctx, conn, ring, synthetic.Options{Schools: 200, Students: 200 * 300, Seed: 1, CaseFileRate: 0.01})
 	if err != nil {
 		b.Fatal(err)
 	}
