@@ -73,12 +73,12 @@ func TestSyntheticDistrictIsComplete_Deterministic_AndReadableThroughTheServices
 		for q, want := range map[string]int{
 			`SELECT count(*) FROM schools`: 2, `SELECT count(*) FROM students`: 300,
 			`SELECT count(*) FROM counseling_sessions`: 1500, `SELECT count(*) FROM assessments`: 400,
-			`SELECT count(*) FROM case_files`:                                 sum.CaseFiles,
-			`SELECT count(*) FROM case_file_keys`:                             sum.CaseFiles,
-			`SELECT count(*) FROM school_data_keys`:                           2,
-			`SELECT count(*) FROM risk_tier_changes`:                          sum.TierChanges,
-			`SELECT count(*) FROM case_files WHERE risk_tier <> 'none'`:       sum.TierChanges,
-			`SELECT count(*) FROM memberships WHERE role = 'counselor'`:       sum.Counselors,
+			`SELECT count(*) FROM case_files`:                           sum.CaseFiles,
+			`SELECT count(*) FROM case_file_keys`:                       sum.CaseFiles,
+			`SELECT count(*) FROM school_data_keys`:                     2,
+			`SELECT count(*) FROM risk_tier_changes`:                    sum.TierChanges,
+			`SELECT count(*) FROM case_files WHERE risk_tier <> 'none'`: sum.TierChanges,
+			`SELECT count(*) FROM memberships WHERE role = 'counselor'`: sum.Counselors,
 			`SELECT count(*) FROM case_files c WHERE opened_at > (SELECT min(occurred_at) FROM counseling_sessions s WHERE s.case_file_id = c.id)`: 0,
 		} {
 			var n int
