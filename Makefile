@@ -8,7 +8,7 @@ ENV := eval "$$(scripts/services.sh env)"
 BIN := bin/xinqiao
 HTTP_ADDR ?= 127.0.0.1:8080
 
-.PHONY: help run test build frontend frontend-deps services-up services-down migrate seed docs bench clean test-go test-frontend test-e2e test-chaos
+.PHONY: help run test build frontend frontend-deps services-up services-down migrate seed docs bench bench-go clean test-go test-frontend test-e2e test-chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -66,7 +66,10 @@ seed: migrate ## create the demo district
 docs: services-up build ## regenerate docs/permissions.md from the policy
 	@$(ENV); $(BIN) migrate; $(BIN) docs permissions > docs/permissions.md
 
-bench: services-up ## run the benchmarks (results: docs/BENCHMARKS.md)
+bench: services-up ## paired benchmarks on a synthetic district (sizes: BENCH_* in scripts/bench.sh; results: docs/BENCHMARKS.md)
+	scripts/bench.sh
+
+bench-go: services-up ## every Go benchmark (results: docs/bench-latest.txt)
 	@$(ENV); go test -run '^$$' -bench . -benchmem -benchtime 3x ./... | tee docs/bench-latest.txt
 
 clean: ## remove build outputs (not the data)

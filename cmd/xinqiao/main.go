@@ -75,6 +75,9 @@ Usage:
   xinqiao worker                background job worker (asynq)
   xinqiao migrate               apply database migrations (owner role)
   xinqiao seed demo             create the demo district (not in production)
+  xinqiao seed synthetic --schools 200 --students 300000 --sessions 2000000 --assessments 500000 --seed 1
+                                load a synthetic district with COPY for load tests and
+                                benchmarks (not in production; prints a JSON summary)
   xinqiao admin create-district --name NAME --code CODE --admin USERNAME --admin-name NAME
                                 bootstrap a district and its first admin
                                 (password from XINQIAO_ADMIN_PASSWORD)
@@ -112,14 +115,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer func() { _ = shutdownTracing(context.Background()) }()
 	switch args[0] {
 	case "serve":
+		startPprof(log)
 		return serve(ctx, cfg, log)
 	case "worker":
+		startPprof(log)
 		return worker(ctx, cfg, log)
 	case "migrate":
 		return database.Migrate(ctx, cfg.MigrateDatabaseURL, log)
 	case "seed":
+		if len(args) >= 2 && args[1] == "synthetic" {
+			return seedSynthetic(ctx, cfg, args[2:], stdout)
+		}
 		if len(args) < 2 || args[1] != "demo" {
-			return errors.New("usage: xinqiao seed demo")
+			return errors.New("usage: xinqiao seed demo | xinqiao seed synthetic [flags]")
 		}
 		return seedDemo(ctx, cfg, log, stdout)
 	case "admin":

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/casbin/casbin/v2"
@@ -38,7 +39,7 @@ g = _, _, _
 e = some(where (p.eft == allow))
 
 [matchers]
-m = g(r.sub, p.sub, r.dom) && keyMatch(r.dom, p.dom) && r.obj == p.obj && r.act == p.act
+m = r.obj == p.obj && r.act == p.act && keyMatch(r.dom, p.dom) && g(r.sub, p.sub, r.dom)
 `
 
 // PolicyChannel is the NOTIFY channel that triggers on memberships and casbin_rule use.
@@ -95,7 +96,20 @@ func (a *Adapter) RemoveFilteredPolicy(string, string, int, ...string) error { r
 type Enforcer struct {
 	e   *casbin.SyncedEnforcer
 	log *slog.Logger
+
+	// Decisions are cached until the next policy load: evaluating the matcher against
+	// every rule costs 60–250 µs with a district's policy (docs/BENCHMARKS.md), a cached
+	// decision well under a microsecond. gen rises with each load, so a decision made
+	// with the old policy is never stored after it.
+	mu    sync.RWMutex
+	gen   uint64
+	cache map[decision]bool
 }
+
+type decision struct{ sub, dom, obj, act string }
+
+// maxDecisions bounds the cache (about 200 bytes an entry); a full cache starts over.
+const maxDecisions = 200_000
 
 // NewEnforcer loads the policy from pool.
 func NewEnforcer(pool *pgxpool.Pool, log *slog.Logger) (*Enforcer, error) {
@@ -117,16 +131,44 @@ func (en *Enforcer) Allowed(a scope.Actor, obj, act string) bool {
 	if dom == "" {
 		return false
 	}
-	ok, err := en.e.Enforce("user:"+a.UserID.String(), dom, obj, act)
+	key := decision{"user:" + a.UserID.String(), dom, obj, act}
+	en.mu.RLock()
+	ok, hit := en.cache[key]
+	gen := en.gen
+	en.mu.RUnlock()
+	if hit {
+		return ok
+	}
+	ok, err := en.e.Enforce(key.sub, dom, obj, act)
 	if err != nil {
 		en.log.Error("casbin enforce", "err", err)
 		return false
 	}
+	en.mu.Lock()
+	if en.gen == gen {
+		if en.cache == nil || len(en.cache) >= maxDecisions {
+			en.cache = map[decision]bool{}
+		}
+		en.cache[key] = ok
+	}
+	en.mu.Unlock()
 	return ok
 }
 
-// Reload reloads the whole policy.
-func (en *Enforcer) Reload() error { return en.e.LoadPolicy() }
+// Reload reloads the whole policy and forgets every cached decision.
+func (en *Enforcer) Reload() error {
+	en.forget()
+	err := en.e.LoadPolicy()
+	en.forget() // decisions made while the load ran used the old policy
+	return err
+}
+
+func (en *Enforcer) forget() {
+	en.mu.Lock()
+	en.gen++
+	en.cache = nil
+	en.mu.Unlock()
+}
 
 // Watch listens for policy changes on a dedicated connection and reloads the policy on
 // each, until ctx ends. After a lost connection it reconnects and reloads, since
