@@ -81,6 +81,10 @@ type world struct {
 	clock     *testClock
 	// codeLimits throttles the student page (nil: the default).
 	codeLimits *httpapi.CodeLimiter
+	// limits are the body and rate limits of the API (nil: the defaults).
+	limits *httpapi.Limits
+	// log is the API's logger (JSON lines into logs).
+	log *slog.Logger
 	room       *appointment.Service
 	tcases     *teachingcase.Service
 	lib        *library.Service
@@ -146,7 +150,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	tn := &tenant.Service{DB: db.App}
 	ro := &roster.Service{DB: db.App}
 	au := &audit.Service{DB: db.App}
-	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, schools: map[string]uuid.UUID{}, tokens: map[string]string{}, cached: map[string]uuid.UUID{}}
+	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, log: log, schools: map[string]uuid.UUID{}, tokens: map[string]string{}, cached: map[string]uuid.UUID{}}
 	for _, o := range opts {
 		o(w)
 	}
@@ -224,7 +228,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		Appointments: w.room, Library: w.lib, TeachingCases: w.tcases,
 		Programs: w.programs, Barometer: w.barometer,
 		Mailbox: &mailbox.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}, MailboxSenders: httpapi.NewSenderLimiter(1000, time.Minute),
-		TermSummaries: w.termSummaries, ClientFiles: w.clients,
+		TermSummaries: w.termSummaries, ClientFiles: w.clients, Limits: w.limits,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)
