@@ -157,7 +157,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Errorf("XINQIAO_ENV must be development or production"))
 	}
-	n, err := strconv.Atoi(get("XINQIAO_DB_MAX_CONNS"))
+	n, err := strconv.ParseInt(get("XINQIAO_DB_MAX_CONNS"), 10, 32)
 	if err != nil || n < 1 || n > 1000 {
 		errs = append(errs, fmt.Errorf("XINQIAO_DB_MAX_CONNS must be an integer in 1..1000"))
 	}

@@ -83,14 +83,15 @@ type world struct {
 	codeLimits *httpapi.CodeLimiter
 	// limits are the body and rate limits of the API (nil: the defaults).
 	limits *httpapi.Limits
-	// log is the API's logger (JSON lines into logs).
-	log *slog.Logger
-	room       *appointment.Service
-	tcases     *teachingcase.Service
-	lib        *library.Service
-	programs   *program.Service
-	barometer  *barometer.Service
-	ring       *keyring.Keyring
+	// log is the API's logger (JSON lines into logs, written under logBuf's lock).
+	logBuf    *syncBuffer
+	log       *slog.Logger
+	room      *appointment.Service
+	tcases    *teachingcase.Service
+	lib       *library.Service
+	programs  *program.Service
+	barometer *barometer.Service
+	ring      *keyring.Keyring
 
 	termSummaries *termsummary.Service
 	clients       *clientfile.Service
@@ -136,7 +137,8 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	ctx := context.Background()
 	db := testdb.New(t)
 	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewJSONHandler(&syncBuffer{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logBuf := &syncBuffer{b: logs}
+	log := slog.New(slog.NewJSONHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	en, err := access.NewEnforcer(db.App.Pool, log)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +152,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	tn := &tenant.Service{DB: db.App}
 	ro := &roster.Service{DB: db.App}
 	au := &audit.Service{DB: db.App}
-	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, log: log, schools: map[string]uuid.UUID{}, tokens: map[string]string{}, cached: map[string]uuid.UUID{}}
+	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, logBuf: logBuf, log: log, schools: map[string]uuid.UUID{}, tokens: map[string]string{}, cached: map[string]uuid.UUID{}}
 	for _, o := range opts {
 		o(w)
 	}
