@@ -214,10 +214,14 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 	}
 	ids := append([]string{own.school.String(), own.student.String(), own.caseFile.String(), own.homeroom.String(), uuid.NewString(), uuid.Nil.String()}, foreign...)
 	malformed := []string{"x", "00000000-0000-0000-0000-00000000000Z", "%00", "..", strings.Repeat("9", 300), "%E5%AD%A6", "-1", "null"}
-	tokens := []string{""}
-	for _, r := range roles {
-		tokens = append(tokens, w.token(roleUser[r]))
+	// A random request may log a token out (or revoke its session): a 401 to a token
+	// logs its user in again.
+	users := append([]string{""}, roles...)
+	tokens := make([]string, len(users))
+	for i, r := range roles {
+		tokens[i+1] = w.token(roleUser[r])
 	}
+	var tokMu sync.Mutex
 	type op struct{ method, path string }
 	var ops []op
 	for p, methods := range doc.Paths {
@@ -243,7 +247,7 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 			t.Errorf(format, args...)
 		}
 	}
-	deadline := time.Now().Add(75 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for worker := range 3 {
@@ -262,8 +266,11 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 					} `json:"requestBody"`
 				}
 				json.Unmarshal(doc.Paths[o.path][strings.ToLower(o.method)], &spec)
-				for _, tok := range tokens {
+				for ti := range users {
 					for range 2 {
+						tokMu.Lock()
+						tok := tokens[ti]
+						tokMu.Unlock()
 						if time.Now().After(deadline) {
 							continue
 						}
@@ -337,6 +344,12 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 							req.Header.Set("Authorization", "Bearer "+tok)
 						}
 						res := w.send(req)
+						if res.status == 401 && tok != "" {
+							fresh := w.login(roleUser[users[ti]])
+							tokMu.Lock()
+							tokens[ti] = fresh
+							tokMu.Unlock()
+						}
 						mu.Lock()
 						sent++
 						statuses[res.status]++

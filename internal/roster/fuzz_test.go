@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -60,7 +61,23 @@ func FuzzParseXLSX(f *testing.F) {
 	f.Add(smallWorkbook([]any{1, "李四", "女", 41000, "七年级", "七(2)班", "", "", "", ""}, []any{"", "", "x", "no-date"}))
 	f.Add([]byte("PK\x03\x04not really a zip"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, errs, err := Parse(bytes.NewReader(data), "fuzz.xlsx")
+		type result struct {
+			rows []Row
+			errs []RowError
+			err  error
+		}
+		done := make(chan result, 1)
+		go func() {
+			rows, errs, err := Parse(bytes.NewReader(data), "fuzz.xlsx")
+			done <- result{rows, errs, err}
+		}()
+		var res result
+		select {
+		case res = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Parse of a %d-byte workbook takes more than 5 s", len(data))
+		}
+		rows, errs, err := res.rows, res.errs, res.err
 		if err != nil {
 			return
 		}
