@@ -3,9 +3,16 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -148,4 +155,63 @@ func FuzzDecodeRequestBodies(f *testing.F) {
 			t.Fatalf("%T: not a problem: %s", v, rec.Body.Bytes())
 		}
 	})
+}
+
+// requestTypes names every type a handler decodes a body into: a handler added with a
+// new request type fails here until the type joins the list.
+func TestFuzzedRequestTypesCoverEveryHandler(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fuzzed := map[string]bool{}
+	for _, fn := range requestTypes {
+		fuzzed[reflect.TypeOf(fn()).Elem().String()] = true
+	}
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			ast.Inspect(f, func(n ast.Node) bool {
+				fd, ok := n.(*ast.FuncDecl)
+				if !ok || fd.Body == nil {
+					return true
+				}
+				decl := map[string]ast.Expr{}
+				ast.Inspect(fd.Body, func(n ast.Node) bool {
+					if vs, ok := n.(*ast.ValueSpec); ok && vs.Type != nil {
+						for _, name := range vs.Names {
+							decl[name.Name] = vs.Type
+						}
+					}
+					call, ok := n.(*ast.CallExpr)
+					if !ok || len(call.Args) != 2 {
+						return true
+					}
+					if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "decodeJSON" {
+						return true
+					}
+					u, ok := call.Args[1].(*ast.UnaryExpr)
+					if !ok {
+						return true
+					}
+					arg, ok := u.X.(*ast.Ident)
+					if !ok || decl[arg.Name] == nil {
+						return true
+					}
+					typ := types.ExprString(decl[arg.Name])
+					if typ == "T" || strings.HasPrefix(typ, "struct") {
+						return true
+					}
+					if !strings.Contains(typ, ".") {
+						typ = "httpapi." + typ
+					}
+					if !fuzzed[typ] {
+						t.Errorf("%s (%s) decodes a %s: add it to requestTypes", fd.Name.Name, fset.Position(call.Pos()), typ)
+					}
+					return true
+				})
+				return false
+			})
+		}
+	}
 }
