@@ -8,7 +8,7 @@ ENV := eval "$$(scripts/services.sh env)"
 BIN := bin/xinqiao
 HTTP_ADDR ?= 127.0.0.1:8080
 
-.PHONY: help run test build frontend frontend-deps services-up services-down migrate seed docs bench bench-go clean test-go test-frontend test-e2e test-chaos
+.PHONY: help run test build frontend frontend-deps services-up services-down migrate seed docs bench bench-go clean test-go test-frontend test-e2e test-chaos lint fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -22,9 +22,11 @@ run: services-up build ## services, migrations, demo data, API + worker + web UI
 	  echo "  demo logins above, all with the password xinqiao-demo"; echo; \
 	  $(BIN) serve
 
-test: services-up build ## every test: Go (with real services), frontend unit, browser end-to-end
+test: services-up build ## every test: Go (with real services), lint, vulnerabilities, fuzzing, frontend unit, browser end-to-end
 	@$(ENV); go vet ./...
+	scripts/lint.sh
 	@$(ENV); go test -count=1 -timeout 20m ./...
+	scripts/fuzz.sh
 	cd frontend && npx vitest run
 	scripts/e2e.sh
 
@@ -33,6 +35,12 @@ test-go: services-up ## Go tests only
 
 test-chaos: services-up ## fault-tolerance tests on a private stack (docs/fault-tolerance.md)
 	go test -count=1 -v -timeout 10m ./internal/chaos/
+
+lint: ## golangci-lint (.golangci.yml) and govulncheck (offline database), pinned tools in ~/.cache/xinqiao-tools
+	scripts/lint.sh
+
+fuzz: ## every Go fuzz target for FUZZTIME each (default 6s) on top of its committed corpus
+	scripts/fuzz.sh
 
 test-frontend: frontend-deps ## frontend unit tests (vitest)
 	cd frontend && npx vitest run

@@ -252,6 +252,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		TermSummaries: &termsummary.Service{DB: a.db, FontPath: cfg.PDFFont},
 		ClientFiles:   &clientfile.Service{DB: a.db, Cipher: a.ring},
 		UI:            ui, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL,
+		Limits: &httpapi.Limits{JSONBytes: cfg.MaxJSONBytes, UploadBytes: cfg.MaxUploadBytes,
+			Login:  httpapi.Rate{Every: cfg.RateLogin.Every, Burst: cfg.RateLogin.Burst},
+			Public: httpapi.Rate{Every: cfg.RatePublic.Every, Burst: cfg.RatePublic.Burst},
+			Writes: httpapi.Rate{Every: cfg.RateWrites.Every, Burst: cfg.RateWrites.Burst}},
 		Ready: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return a.db.Pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

@@ -198,7 +198,7 @@ func (s *Service) Submit(ctx context.Context, a scope.Actor, school uuid.UUID, i
 		if err := tx.QueryRow(ctx, `SELECT app_liaison_homerooms()`).Scan(&homerooms); err != nil {
 			return database.MapError(err)
 		}
-		homeroom := uuid.Nil
+		var homeroom uuid.UUID
 		switch {
 		case in.HomeroomID != nil && slices.Contains(homerooms, *in.HomeroomID):
 			homeroom = *in.HomeroomID

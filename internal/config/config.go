@@ -46,6 +46,33 @@ type Config struct {
 	SMTPUsername       string        // optional SMTP AUTH user
 	SMTPPassword       string        // secret: optional SMTP AUTH password
 	PublicURL          string        // the web UI's address, linked from e-mails
+	MaxJSONBytes       int64         // body cap of JSON requests
+	MaxUploadBytes     int64         // body cap of multipart uploads
+	RateLogin          Rate          // logins per client address
+	RatePublic         Rate          // requests to public pages per client address
+	RateWrites         Rate          // authenticated writes per user
+}
+
+// Rate is a token bucket read from "BURST/EVERY" (e.g. 30/1s); "off" is the zero Rate.
+type Rate struct {
+	Burst int
+	Every time.Duration
+}
+
+func parseRate(v string) (Rate, error) {
+	if v == "off" {
+		return Rate{}, nil
+	}
+	b, e, ok := strings.Cut(v, "/")
+	n, err := strconv.Atoi(b)
+	if !ok || err != nil || n < 1 {
+		return Rate{}, fmt.Errorf("want BURST/EVERY, e.g. 30/1s, or off")
+	}
+	d, err := time.ParseDuration(e)
+	if err != nil || d <= 0 {
+		return Rate{}, fmt.Errorf("want BURST/EVERY, e.g. 30/1s, or off")
+	}
+	return Rate{Burst: n, Every: d}, nil
 }
 
 // Var documents one environment variable.
@@ -86,6 +113,11 @@ var Vars = []Var{
 	{"XINQIAO_SMTP_USERNAME", "", "SMTP AUTH user (optional; PLAIN, only over TLS or to localhost)", false},
 	{"XINQIAO_SMTP_PASSWORD", "", "SMTP AUTH password", true},
 	{"XINQIAO_PUBLIC_URL", "http://127.0.0.1:8080", "address of the web UI as users reach it; e-mails link to it", false},
+	{"XINQIAO_MAX_JSON_BYTES", "1048576", "body cap of JSON requests in bytes; larger bodies answer 413", false},
+	{"XINQIAO_MAX_UPLOAD_BYTES", "0", "body cap of multipart uploads in bytes; 0: the document cap plus 1 MiB (at least 21 MiB)", false},
+	{"XINQIAO_RATE_LOGIN", "30/1s", "login attempts per client address: BURST/EVERY (a burst, then one per interval), or off; over it 429", false},
+	{"XINQIAO_RATE_PUBLIC", "300/200ms", "requests to the public pages (no account) per client address: BURST/EVERY, or off", false},
+	{"XINQIAO_RATE_WRITES", "300/100ms", "authenticated requests that change state, per user: BURST/EVERY, or off", false},
 }
 
 // Load reads the environment. lookup is os.LookupEnv in production code.
@@ -127,7 +159,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Errorf("XINQIAO_ENV must be development or production"))
 	}
-	n, err := strconv.Atoi(get("XINQIAO_DB_MAX_CONNS"))
+	n, err := strconv.ParseInt(get("XINQIAO_DB_MAX_CONNS"), 10, 32)
 	if err != nil || n < 1 || n > 1000 {
 		errs = append(errs, fmt.Errorf("XINQIAO_DB_MAX_CONNS must be an integer in 1..1000"))
 	}
@@ -172,6 +204,23 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("XINQIAO_PUBLIC_URL must be an http(s) URL"))
+	}
+	if c.MaxJSONBytes, err = strconv.ParseInt(get("XINQIAO_MAX_JSON_BYTES"), 10, 64); err != nil || c.MaxJSONBytes < 1024 || c.MaxJSONBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("XINQIAO_MAX_JSON_BYTES must be an integer in 1024..1073741824"))
+	}
+	if c.MaxUploadBytes, err = strconv.ParseInt(get("XINQIAO_MAX_UPLOAD_BYTES"), 10, 64); err != nil || c.MaxUploadBytes < 0 || c.MaxUploadBytes > 1<<31 {
+		errs = append(errs, fmt.Errorf("XINQIAO_MAX_UPLOAD_BYTES must be an integer in 0..2147483648"))
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = max(c.DocumentMaxBytes+1<<20, 21<<20)
+	}
+	for _, r := range []struct {
+		name string
+		dst  *Rate
+	}{{"XINQIAO_RATE_LOGIN", &c.RateLogin}, {"XINQIAO_RATE_PUBLIC", &c.RatePublic}, {"XINQIAO_RATE_WRITES", &c.RateWrites}} {
+		if *r.dst, err = parseRate(get(r.name)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", r.name, err))
+		}
 	}
 	if c.Env == "production" {
 		for _, v := range Vars {

@@ -81,12 +81,17 @@ type world struct {
 	clock     *testClock
 	// codeLimits throttles the student page (nil: the default).
 	codeLimits *httpapi.CodeLimiter
-	room       *appointment.Service
-	tcases     *teachingcase.Service
-	lib        *library.Service
-	programs   *program.Service
-	barometer  *barometer.Service
-	ring       *keyring.Keyring
+	// limits are the body and rate limits of the API (nil: the defaults).
+	limits *httpapi.Limits
+	// log is the API's logger (JSON lines into logs, written under logBuf's lock).
+	logBuf    *syncBuffer
+	log       *slog.Logger
+	room      *appointment.Service
+	tcases    *teachingcase.Service
+	lib       *library.Service
+	programs  *program.Service
+	barometer *barometer.Service
+	ring      *keyring.Keyring
 
 	termSummaries *termsummary.Service
 	clients       *clientfile.Service
@@ -132,7 +137,8 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	ctx := context.Background()
 	db := testdb.New(t)
 	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewJSONHandler(&syncBuffer{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logBuf := &syncBuffer{b: logs}
+	log := slog.New(slog.NewJSONHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	en, err := access.NewEnforcer(db.App.Pool, log)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +152,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 	tn := &tenant.Service{DB: db.App}
 	ro := &roster.Service{DB: db.App}
 	au := &audit.Service{DB: db.App}
-	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, schools: map[string]uuid.UUID{}, tokens: map[string]string{}, cached: map[string]uuid.UUID{}}
+	w := &world{t: t, db: db, enforcer: en, identity: id, logs: logs, logBuf: logBuf, log: log, schools: map[string]uuid.UUID{}, tokens: map[string]string{}, cached: map[string]uuid.UUID{}}
 	for _, o := range opts {
 		o(w)
 	}
@@ -226,7 +232,7 @@ func newWorld(t testing.TB, opts ...func(*world)) *world {
 		Appointments: w.room, Library: w.lib, TeachingCases: w.tcases,
 		Programs: w.programs, Barometer: w.barometer,
 		Mailbox: &mailbox.Service{DB: db.App, Cipher: ring, CaseFiles: w.cases}, MailboxSenders: httpapi.NewSenderLimiter(1000, time.Minute),
-		TermSummaries: w.termSummaries, ClientFiles: w.clients,
+		TermSummaries: w.termSummaries, ClientFiles: w.clients, Limits: w.limits,
 		Ready: map[string]func(context.Context) error{"postgres": func(ctx context.Context) error { return db.App.Pool.Ping(ctx) }}}
 	w.engine = srv.Engine()
 	w.srv = httptest.NewServer(w.engine)

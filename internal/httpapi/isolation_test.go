@@ -1022,6 +1022,10 @@ func TestIsolationMatrix(t *testing.T) {
 				} else {
 					res = w.do(token, method, path, body)
 				}
+				// Every API answer, success or refusal, is confidential: never cached.
+				if cc := res.header.Get("Cache-Control"); cc != "no-store" {
+					t.Errorf("%s as %s on %s: Cache-Control %q, want no-store", key, role, tk.name, cc)
+				}
 				if got := classify(res.status); got != tk.want {
 					t.Errorf("%s as %s on %s target: want %s, got %d %s", key, role, tk.name, tk.want, res.status, truncateBody(res.body))
 				}

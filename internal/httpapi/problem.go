@@ -67,6 +67,9 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 	if kind == fault.Unauthenticated {
 		c.Header("WWW-Authenticate", `Bearer realm="xinqiao"`)
 	}
+	if kind == fault.RateLimited && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", "60")
+	}
 	c.Header("Cache-Control", "no-store")
 	c.Abort()
 	c.Render(ks.status, problemRender{p})
@@ -96,7 +99,11 @@ func decodeJSON(c *gin.Context, v any) error {
 	if ct != "application/json" {
 		return fault.New(fault.Unsupported, "the body must be application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxJSONBody))
+	limit := int64(maxJSONBody)
+	if n, ok := c.Get(jsonLimitKey); ok {
+		limit = n.(int64)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

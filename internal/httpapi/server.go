@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -106,6 +107,11 @@ type Server struct {
 	PublicURL      string
 	TrustedProxies []string
 	Metrics        *metrics.Registry // nil: no /metrics
+	// Limits are the body size and rate limits of the route classes; nil: DefaultLimits.
+	Limits *Limits
+
+	limiter limiters
+	proxies []netip.Prefix
 }
 
 // scopeKind says where a route finds its tenant.
@@ -442,6 +448,9 @@ func (s *Server) Engine() *gin.Engine {
 	if s.codeLimiter == nil {
 		s.codeLimiter = DefaultCodeLimiter()
 	}
+	lim := s.limits()
+	s.limiter = limiters{login: newBucketSet(lim.Login), public: newBucketSet(lim.Public), writes: newBucketSet(lim.Writes)}
+	s.proxies = parseProxies(s.TrustedProxies)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
@@ -449,7 +458,7 @@ func (s *Server) Engine() *gin.Engine {
 	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
 		s.Log.Error("trusted proxies", "err", err)
 	}
-	r.Use(s.requestID, traceRequest, s.accessLog, s.recoverer, securityHeaders)
+	r.Use(s.requestID, traceRequest, s.accessLog, s.recoverer, s.securityHeaders, s.bodyLimit(lim))
 	r.NoRoute(s.noRoute)
 	r.NoMethod(func(c *gin.Context) {
 		writeError(c, s.Log, fault.New(fault.MethodNotAllowed, "this method is not allowed on this path"))
@@ -532,15 +541,29 @@ func (s *Server) recoverer(c *gin.Context) {
 	c.Next()
 }
 
-func securityHeaders(c *gin.Context) {
+// securityHeaders sets the headers every response carries: a CSP without inline
+// scripts (antd's CSS-in-JS needs inline styles), no framing, no sniffing, no referrer,
+// HSTS over TLS, and no caching of any API answer. CORS stays closed: no
+// Access-Control-Allow-* header is ever sent and a preflight is refused.
+func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
-		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	if s.overTLS(c) {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
 	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 		h.Set("Cache-Control", "no-store")
+	}
+	if c.Request.Method == http.MethodOptions && c.GetHeader("Origin") != "" {
+		writeError(c, s.Log, fault.New(fault.Forbidden, "cross-origin requests are not allowed"))
+		return
 	}
 	c.Next()
 }
@@ -581,6 +604,16 @@ func (s *Server) wrap(rt route) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cl := &call{Context: c}
 		cl.Actor = scope.Actor{RequestID: requestID(c), ClientIP: c.ClientIP()}
+		if rt.Scope == public {
+			set := s.limiter.public
+			if rt.Path == "/api/v1/auth/login" {
+				set = s.limiter.login
+			}
+			if err := s.throttle(cl, set, cl.ClientIP()); err != nil {
+				writeError(c, s.Log, err)
+				return
+			}
+		}
 		if rt.Scope != public {
 			if err := s.authenticate(cl); err != nil {
 				if fault.KindOf(err) != fault.Unavailable { // a database that is down denies nobody
@@ -598,6 +631,12 @@ func (s *Server) wrap(rt route) gin.HandlerFunc {
 			if err := s.resolveScope(cl, rt); err != nil {
 				writeError(c, s.Log, err)
 				return
+			}
+			if isWrite(rt.Method) {
+				if err := s.throttle(cl, s.limiter.writes, cl.Principal.UserID.String()); err != nil {
+					writeError(c, s.Log, err)
+					return
+				}
 			}
 		}
 		if err := rt.Handle(cl); err != nil {

@@ -260,3 +260,47 @@ func TestReliableChangeIndex(t *testing.T) {
 		t.Fatalf("fields = %v, want %v", got, want)
 	}
 }
+
+// FuzzScoreAnswers: any answer sheet for any instrument is either refused with field
+// errors, every one naming an answer, or scored to a total inside the instrument's
+// range, in one of its bands, with critical items among its items; nothing panics.
+func FuzzScoreAnswers(f *testing.F) {
+	f.Add(uint8(0), []byte(`{"1":0,"2":1,"3":2,"4":3,"5":0,"6":1,"7":2,"8":3,"9":0}`))
+	f.Add(uint8(1), []byte(`{"1":3,"2":3,"3":3,"4":3,"5":3,"6":3,"7":3}`))
+	f.Add(uint8(2), []byte(`{"q1":-1,"q2":99,"nope":0}`))
+	f.Add(uint8(0), []byte(`{}`))
+	f.Add(uint8(0), []byte(`{"9":2147483647,"1":-2147483648}`))
+	defs := append(instrument.Builtin(), custom())
+	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
+		d := defs[int(which)%len(defs)]
+		var answers map[string]int
+		if json.Unmarshal(b, &answers) != nil {
+			return
+		}
+		r, err := d.Score(answers)
+		if err != nil {
+			fs := fields(err)
+			if len(fs) == 0 {
+				t.Fatalf("a refusal without field errors: %v", err)
+			}
+			for _, f := range fs {
+				if !strings.HasPrefix(f, "answers.") {
+					t.Fatalf("field error %q names no answer", f)
+				}
+			}
+			return
+		}
+		lo, hi := d.TotalRange()
+		if r.Total < lo || r.Total > hi {
+			t.Fatalf("total %d outside %d..%d", r.Total, lo, hi)
+		}
+		if r.Band == "" {
+			t.Fatalf("total %d in no band", r.Total)
+		}
+		for _, c := range r.Critical {
+			if !slices.ContainsFunc(d.Items, func(it instrument.Item) bool { return it.Code == c }) {
+				t.Fatalf("critical item %q is no item", c)
+			}
+		}
+	})
+}

@@ -2,8 +2,6 @@ package screening
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -233,11 +231,6 @@ func (s *Service) UpdateInstrument(ctx context.Context, a scope.Actor, district,
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "instruments.update", ObjectType: "instrument", ObjectID: newID.String()})
 	})
 	return out, err
-}
-
-func definitionMD5(raw []byte) string {
-	sum := md5.Sum(raw)
-	return hex.EncodeToString(sum[:])
 }
 
 // Licence is a district's record of a licence for a licensed instrument.

@@ -101,7 +101,9 @@ func (s *Service) XLSX(sum Summary) ([]byte, error) {
 	x := excelize.NewFile()
 	defer x.Close()
 	const overview, acts, sessions = "概况", "活动", "个别辅导"
-	x.SetSheetName("Sheet1", overview)
+	if err := x.SetSheetName("Sheet1", overview); err != nil {
+		return nil, fault.Wrap(err, "name the sheet")
+	}
 	set := func(sheet, cell string, v any) {
 		_ = x.SetCellValue(sheet, cell, v)
 	}
