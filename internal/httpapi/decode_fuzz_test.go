@@ -45,6 +45,13 @@ import (
 // requestTypes are the request bodies of the routes, decoded by decodeJSON (the list
 // follows the handlers: each `var in T; decodeJSON(cl.Context, &in)`).
 var requestTypes = []func() any{
+	func() any { return new(identity.SecondFactor) },
+	func() any { return new(codeRequest) },
+	func() any { return new(identity.PasswordChange) },
+	func() any { return new(identity.SecuritySettings) },
+	func() any { return new(identity.SSOIdentity) },
+	func() any { return new(program.TermPlanInput) },
+	func() any { return new(program.LiaisonEventInput) },
 	func() any { return new(addendumRequest) },
 	func() any { return new(appointment.BookInput) },
 	func() any { return new(appointment.ClosureInput) },

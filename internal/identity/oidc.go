@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -88,9 +89,12 @@ func (o *OIDC) provider(ctx context.Context, issuer string) (*oidc.Provider, err
 	return p, nil
 }
 
+var districtCodePattern = regexp.MustCompile(`^[a-z0-9-]{2,32}$`)
+
 func (s *Service) oidcConfig(ctx context.Context, districtCode string) (oidcConfig, error) {
 	var c oidcConfig
-	if s.OIDC == nil || len(districtCode) > 32 {
+	if s.OIDC == nil || !districtCodePattern.MatchString(districtCode) {
+		// Not a district code (the column's CHECK): no district has it.
 		return c, ErrSSONotAvailable
 	}
 	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
