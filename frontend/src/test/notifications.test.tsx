@@ -64,7 +64,7 @@ describe('notifications', () => {
     vi.stubGlobal('fetch', fetch);
     render(<App />);
     const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
-    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '待办与通知', '区计划与达标', '期末小结审核', '心理测查', '逾期预警', '危机督导', '合作机构', '危机设置', '典型案例']);
+    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '待办与通知', '统计看板', '区计划与达标', '期末小结审核', '逾期任务', '心理测查', '逾期预警', '危机督导', '合作机构', '危机设置', '典型案例']);
     const bell = await screen.findByTestId('notification-bell');
     await waitFor(() => expect(bell.getAttribute('data-unread')).toBe('3'), { timeout: 10000 });
     expect(bell.getAttribute('aria-label')).toBe('待办与通知：未读 3，待办 1');
