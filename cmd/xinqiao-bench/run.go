@@ -425,7 +425,7 @@ func (b *bench) rls(ctx context.Context) (Result, error) {
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback(ctx)
+		defer func() { _ = tx.Rollback(ctx) }()
 		if err := database.SetScope(ctx, tx, a); err != nil {
 			return err
 		}
@@ -556,7 +556,6 @@ func (b *bench) catalogue(ctx context.Context) (Result, error) {
 		{"all", ""}, {"name", "q=" + url.QueryEscape(name)}, {"number prefix", "q=" + url.QueryEscape(number[:5])},
 		{"risk tier high", "risk_tier=high"}, {"my caseload", "mine=true"}, {"no contact 30 days", "contact_before=" + url.QueryEscape(month)},
 	}
-	var all []Stats
 	worst := 0.0
 	for _, f := range filters {
 		u := fmt.Sprintf("%s/api/v1/schools/%s/case-files?limit=50&%s", b.api, b.sum.FirstSchool, f.q)
@@ -566,7 +565,6 @@ func (b *bench) catalogue(ctx context.Context) (Result, error) {
 		if s.Errors > 0 {
 			return res, fmt.Errorf("catalogue %s: %s", f.name, s.FirstErr)
 		}
-		all = append(all, s)
 		res.set(f.name, "p50 %.1f ms, p95 %.1f ms", s.P50, s.P95)
 		worst = max(worst, s.P95)
 	}

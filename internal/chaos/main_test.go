@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +92,8 @@ func binary() (string, func(), error) {
 	cleanup := func() { os.RemoveAll(dir) }
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		cleanup()
+		return "", nil, fmt.Errorf("the go command is needed to build the binary under test: %w", err)
 	}
 	out := filepath.Join(dir, "xinqiao")
 	cmd := exec.Command(goBin, "build", "-trimpath", "-o", out, "github.com/xinqiao/xinqiao/cmd/xinqiao")

@@ -411,7 +411,7 @@ func load(ctx context.Context, conn *pgx.Conn, table string, cols []string, src 
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	id := pgx.Identifier{table}.Sanitize()
 	pre := []string{`ALTER TABLE ` + id + ` NO FORCE ROW LEVEL SECURITY`}
 	post := []string{`ALTER TABLE ` + id + ` FORCE ROW LEVEL SECURITY`}
