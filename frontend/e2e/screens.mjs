@@ -160,7 +160,6 @@ const shot = async (page, name) => {
 {
   const { context, page } = await session('supervisor', 'en');
   await page.goto(base + '/');
-  await page.getByTestId('modules-later').waitFor();
   await page.getByTestId('home-chart').locator('canvas').waitFor();
   await shot(page, '10-home-supervisor-en');
   await context.close();

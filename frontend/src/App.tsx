@@ -61,6 +61,7 @@ const OverdueTasks = lazy(() => import('./pages/OverdueTasks'));
 const Liaisons = lazy(() => import('./pages/Liaisons'));
 const Dashboard = lazy(() => import('./pages/Dashboard'));
 const Jobs = lazy(() => import('./pages/Jobs'));
+const Research = lazy(() => import('./pages/Research'));
 const Programs = lazy(() => import('./pages/Programs'));
 const Barometer = lazy(() => import('./pages/Barometer'));
 const BarometerReports = lazy(() => import('./pages/BarometerReports'));
@@ -165,6 +166,7 @@ function Guarded() {
           <Route path="/district-plans" element={<Allowed k="districtPlans"><DistrictPlans /></Allowed>} />
           <Route path="/dashboard" element={<Allowed k="dashboard"><Dashboard /></Allowed>} />
           <Route path="/jobs" element={<Allowed k="jobs"><Jobs /></Allowed>} />
+          <Route path="/research" element={<Allowed k="research"><Research /></Allowed>} />
           <Route path="/district-plans/:planId" element={<Allowed k="districtPlans"><Compliance /></Allowed>} />
           <Route path="/district-plans/:planId/term-plans" element={<Allowed k="districtPlans"><TermPlanReviews /></Allowed>} />
           <Route path="/overdue-tasks" element={<Allowed k="overdueTasks"><OverdueTasks /></Allowed>} />

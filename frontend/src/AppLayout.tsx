@@ -2,7 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
 import {
   ApartmentOutlined, AlertOutlined, AuditOutlined, FolderOpenOutlined, BankOutlined, HomeOutlined, IdcardOutlined, InboxOutlined, FlagOutlined, SolutionOutlined, LogoutOutlined, FieldTimeOutlined, SafetyCertificateOutlined, CalendarOutlined, ReadOutlined, BookOutlined, TagsOutlined, TeamOutlined, UserOutlined, FormOutlined, ScheduleOutlined, BellOutlined, RiseOutlined, ProjectOutlined, CloudOutlined, MailOutlined, FileDoneOutlined, FileSearchOutlined, ContactsOutlined,
-  ThunderboltOutlined, SendOutlined, MedicineBoxOutlined, SettingOutlined, EyeOutlined, ClockCircleOutlined, UsergroupAddOutlined, BarChartOutlined, DashboardOutlined,
+  ThunderboltOutlined, SendOutlined, MedicineBoxOutlined, SettingOutlined, EyeOutlined, ClockCircleOutlined, UsergroupAddOutlined, BarChartOutlined, DashboardOutlined, ExperimentOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -24,7 +24,7 @@ const icons: Record<MenuKey, ReactNode> = {
   clientFiles: <ContactsOutlined />,
   crises: <ThunderboltOutlined />, referrals: <SendOutlined />, institutions: <MedicineBoxOutlined />, crisisSettings: <SettingOutlined />, crisisBoard: <EyeOutlined />,
   overdueTasks: <ClockCircleOutlined />, liaisons: <UsergroupAddOutlined />,
-  dashboard: <BarChartOutlined />, jobs: <DashboardOutlined />,
+  dashboard: <BarChartOutlined />, jobs: <DashboardOutlined />, research: <ExperimentOutlined />,
 };
 
 export default function AppLayout({ children }: { children: ReactNode }) {

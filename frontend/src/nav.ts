@@ -4,7 +4,7 @@ import { districtRoles } from './api/types';
 export type MenuKey = 'home' | 'schools' | 'users' | 'orgUnits' | 'staff' | 'students' | 'caseFiles' | 'warningList' | 'audit' | 'inbox' | 'concerns' | 'intake' | 'concernCategories' | 'emergencyReviews' | 'retention' | 'room' | 'library' | 'teachingCases'
   | 'instruments' | 'campaigns' | 'schoolCampaigns' | 'screeningAlerts' | 'screeningEscalations'
   | 'districtPlans' | 'programs' | 'barometer' | 'barometerReports' | 'mailbox' | 'termSummaries' | 'summaryReviews' | 'clientFiles' | 'overdueTasks' | 'liaisons'
-  | 'crises' | 'referrals' | 'institutions' | 'crisisSettings' | 'crisisBoard' | 'dashboard' | 'jobs';
+  | 'crises' | 'referrals' | 'institutions' | 'crisisSettings' | 'crisisBoard' | 'dashboard' | 'jobs' | 'research';
 
 export const menuPaths: Record<MenuKey, string> = {
   home: '/', schools: '/schools', users: '/users', orgUnits: '/org-units', staff: '/staff', students: '/students',
@@ -15,14 +15,14 @@ export const menuPaths: Record<MenuKey, string> = {
   districtPlans: '/district-plans', programs: '/programs', barometer: '/barometer', barometerReports: '/barometer-reports', mailbox: '/mailbox-inbox', termSummaries: '/term-summaries', summaryReviews: '/summary-reviews',
   clientFiles: '/client-files', overdueTasks: '/overdue-tasks', liaisons: '/liaisons',
   crises: '/crises', referrals: '/referrals', institutions: '/institutions', crisisSettings: '/crisis-settings', crisisBoard: '/crisis-board',
-  dashboard: '/dashboard', jobs: '/jobs',
+  dashboard: '/dashboard', jobs: '/jobs', research: '/research',
 };
 
 // menuFor lists the screens of a role, in menu order.
 export function menuFor(role: Role): MenuKey[] {
   switch (role) {
     case 'district_admin':
-      return ['home', 'inbox', 'dashboard', 'schools', 'users', 'districtPlans', 'summaryReviews', 'overdueTasks', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'jobs', 'audit'];
+      return ['home', 'inbox', 'dashboard', 'schools', 'users', 'districtPlans', 'summaryReviews', 'overdueTasks', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'research', 'jobs', 'audit'];
     case 'school_leader':
       return ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'liaisons', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'schoolCampaigns', 'room', 'library', 'audit'];
     case 'counselor':
@@ -32,7 +32,7 @@ export function menuFor(role: Role): MenuKey[] {
     case 'homeroom_teacher':
       return ['home', 'inbox', 'concerns', 'students', 'library'];
     case 'researcher':
-      return ['home', 'inbox', 'dashboard'];
+      return ['home', 'inbox', 'dashboard', 'research'];
     case 'peer_liaison':
       return ['home', 'barometer', 'inbox'];
     default:
@@ -44,11 +44,6 @@ export function menuFor(role: Role): MenuKey[] {
 // school leaders only watch the progress.
 export function canWriteScreening(role: Role): boolean {
   return role === 'counselor';
-}
-
-// modulesLater tells whether a role's own modules are not built yet (home page says so).
-export function modulesLater(role: Role): boolean {
-  return role === 'researcher';
 }
 
 // canImportRoster: only school leaders import rosters; counselors and homeroom teachers read.

@@ -1,13 +1,12 @@
 import { lazy, Suspense } from 'react';
-import { Alert, Card, Col, Empty, List, Result, Row, Skeleton, Statistic, Tag, Typography } from 'antd';
-import { ClockCircleOutlined } from '@ant-design/icons';
+import { Alert, Card, Col, Empty, List, Row, Skeleton, Statistic, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { fetchAll } from '../api/client';
 import { useOrgUnits } from '../api/hooks';
 import type { AuditRow, Membership, School, Student } from '../api/types';
 import { useSession } from '../session';
-import { modulesLater, scopeLabel } from '../nav';
+import { scopeLabel } from '../nav';
 import ProblemAlert from '../components/ProblemAlert';
 import { auditPerDay, homeroomsPerGrade, schoolsPerKind, studentsPerGrade, type Series } from './homeData';
 
@@ -34,7 +33,6 @@ export default function Home() {
   const { t } = useTranslation();
   const { me, current } = useSession();
   if (!me || !current) return null;
-  const later = modulesLater(current.role);
   return (
     <Row gutter={[16, 16]}>
       <Col span={24}>
@@ -45,13 +43,6 @@ export default function Home() {
           {t('home.scope', { scope: scopeLabel(current), role: t(`role.${current.role}`) })}
         </Typography.Text>
       </Col>
-      {later && (
-        <Col span={24}>
-          <Card data-testid="modules-later">
-            <Result icon={<ClockCircleOutlined />} title={t('later.title')} subTitle={t(`later.${current.role}`)} style={{ padding: 16 }} />
-          </Card>
-        </Col>
-      )}
       <Col xs={24} lg={10}>
         <Card title={t('home.memberships')} data-testid="memberships">
           <List

@@ -139,7 +139,7 @@ describe('emergency access review', () => {
     vi.stubGlobal('fetch', fetch);
     render(<App />);
     const nav = await screen.findByTestId('nav', {}, { timeout: 10000 });
-    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '待办与通知', '统计看板', '学校管理', '用户与授权', '区计划与达标', '期末小结审核', '逾期任务', '量表管理', '心理测查', '关注类别', '图书资料', '典型案例', '紧急查阅审查', '档案保存期限', '合作机构', '危机设置', '危机督导', '后台任务', '审计日志']);
+    expect([...nav.querySelectorAll('[data-testid^="nav-"]')].map((e) => e.textContent)).toEqual(['首页', '待办与通知', '统计看板', '学校管理', '用户与授权', '区计划与达标', '期末小结审核', '逾期任务', '量表管理', '心理测查', '关注类别', '图书资料', '典型案例', '紧急查阅审查', '档案保存期限', '合作机构', '危机设置', '危机督导', '科研数据导出', '后台任务', '审计日志']);
     await act(async () => {
       fireEvent.click(within(nav).getByText('紧急查阅审查'));
     });

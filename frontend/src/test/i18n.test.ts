@@ -47,10 +47,9 @@ describe('locale files', () => {
       'unknown_column', 'empty_file', 'too_many_rows', 'unknown_homeroom'];
     const dynamic = [
       ...roles.map((r) => `role.${r}`),
-      ...['district_supervisor', 'researcher', 'peer_liaison'].map((r) => `later.${r}`),
       ...importCodes.map((c) => `importError.code.${c}`),
       ...[400, 403, 404, 409, 413, 415, 422, 429, 500, 503].map((s) => `problem.${s}`),
-      ...['home', 'schools', 'users', 'orgUnits', 'staff', 'students', 'audit'].map((k) => `menu.${k}`),
+      ...['home', 'schools', 'users', 'orgUnits', 'staff', 'students', 'audit', 'dashboard', 'jobs', 'research', 'overdueTasks', 'liaisons'].map((k) => `menu.${k}`),
       ...['allowed', 'denied', 'failed'].map((o) => `audit.outcomeValue.${o}`),
       ...['enrolled', 'graduated', 'transferred'].map((s) => `student.statusValue.${s}`),
       'student.male', 'student.female', 'school.kind.k12', 'school.kind.vocational', 'scope.district', 'scope.school',

@@ -1,24 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { canImportRoster, grantableRoles, grantBody, menuFor, modulesLater, scopeOfRole } from '../nav';
+import { canImportRoster, grantableRoles, grantBody, menuFor, scopeOfRole } from '../nav';
 import { chartFor } from '../pages/Home';
 import type { Membership } from '../api/types';
 
 describe('navigation by role', () => {
   it.each([
-    ['district_admin', ['home', 'inbox', 'dashboard', 'schools', 'users', 'districtPlans', 'summaryReviews', 'overdueTasks', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'jobs', 'audit']],
+    ['district_admin', ['home', 'inbox', 'dashboard', 'schools', 'users', 'districtPlans', 'summaryReviews', 'overdueTasks', 'instruments', 'campaigns', 'concernCategories', 'library', 'teachingCases', 'emergencyReviews', 'retention', 'institutions', 'crisisSettings', 'crisisBoard', 'research', 'jobs', 'audit']],
     ['school_leader', ['home', 'inbox', 'programs', 'termSummaries', 'barometerReports', 'liaisons', 'orgUnits', 'staff', 'students', 'warningList', 'crises', 'schoolCampaigns', 'room', 'library', 'audit']],
     ['counselor', ['home', 'inbox', 'room', 'intake', 'mailbox', 'screeningAlerts', 'caseFiles', 'clientFiles', 'warningList', 'crises', 'referrals', 'schoolCampaigns', 'programs', 'termSummaries', 'barometerReports', 'liaisons', 'students', 'library', 'teachingCases']],
     ['homeroom_teacher', ['home', 'inbox', 'concerns', 'students', 'library']],
     ['peer_liaison', ['home', 'barometer', 'inbox']],
     ['district_supervisor', ['home', 'inbox', 'dashboard', 'districtPlans', 'summaryReviews', 'overdueTasks', 'campaigns', 'screeningEscalations', 'crisisBoard', 'institutions', 'crisisSettings', 'teachingCases']],
-    ['researcher', ['home', 'inbox', 'dashboard']],
+    ['researcher', ['home', 'inbox', 'dashboard', 'research']],
   ] as const)('%s sees %j', (role, menu) => {
     expect(menuFor(role)).toEqual(menu);
-  });
-
-  it('says "later" on the home page of roles whose modules are not built yet', () => {
-    expect(['researcher'].every((r) => modulesLater(r as never))).toBe(true);
-    expect(['district_admin', 'district_supervisor', 'peer_liaison', 'school_leader', 'counselor', 'homeroom_teacher'].some((r) => modulesLater(r as never))).toBe(false);
   });
 
   it('lets only school leaders import rosters', () => {
