@@ -229,3 +229,61 @@ func TestWritesAreRateLimitedPerUser(t *testing.T) {
 		t.Fatalf("another user shares the budget")
 	}
 }
+
+// A NUL byte or invalid UTF-8 in the address, or a NUL character in a JSON body, is never
+// text Xinqiao keeps: 400 problem+json before any handler runs, nothing stored (found by
+// TestOpenAPIRandomRequests: PostgreSQL refuses NUL in text and the answer was a 500).
+func TestNonTextInputIsMalformed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	base := "/api/v1/schools/" + own.school.String()
+	teacher, counselor := w.token("teacher.s1"), w.token("counselor.s1")
+	before := w.scalar(`SELECT count(*) FROM concerns`)
+	cases := []struct {
+		name, token, method, path string
+		body                      any
+	}{
+		{"NUL in a search term", counselor, "GET", base + "/library?q=%00", nil},
+		{"NUL in a cursor", counselor, "GET", base + "/students?cursor=a%00b", nil},
+		{"invalid UTF-8 in a search term", counselor, "GET", base + "/students?q=%ff%fe", nil},
+		{"NUL in a path segment", counselor, "GET", base + "/case-files/%00", nil},
+		{"NUL in a JSON string", teacher, "POST", base + "/concerns", map[string]any{"student_id": own.student, "urgency": "soon", "observation": "a\x00b"}},
+	}
+	for _, c := range cases {
+		r := w.do(c.token, c.method, c.path, c.body)
+		if r.status != 400 {
+			t.Errorf("%s: %d %s", c.name, r.status, r.body)
+			continue
+		}
+		if p := w.problem(t, r); p.Type != "urn:xinqiao:problem:malformed" {
+			t.Errorf("%s: problem %+v", c.name, p)
+		}
+	}
+	if after := w.scalar(`SELECT count(*) FROM concerns`); after != before {
+		t.Errorf("concerns %d → %d: a refused request stored something", before, after)
+	}
+}
+
+// A number beyond its column's range is a 422 naming the field, not a database error (found
+// by TestOpenAPIRandomRequests: an org unit's position above 2^31 answered 500).
+func TestOrgUnitPositionOutOfRangeIs422(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	own := w.target("s1")
+	leader := w.token("leader.s1")
+	path := "/api/v1/schools/" + own.school.String() + "/org-units/" + own.homeroom.String()
+	for _, pos := range []int64{-1, 100_001, 1 << 40} {
+		r := w.do(leader, "PATCH", path, map[string]any{"position": pos})
+		if r.status != 422 {
+			t.Errorf("position %d: %d %s", pos, r.status, r.body)
+			continue
+		}
+		if p := w.problem(t, r); len(p.Errors) != 1 || p.Errors[0].Field != "position" {
+			t.Errorf("position %d: problem %+v", pos, p)
+		}
+	}
+	if r := w.do(leader, "PATCH", path, map[string]any{"position": 7}); r.status != 200 {
+		t.Errorf("position 7: %d %s", r.status, r.body)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
@@ -204,3 +205,26 @@ func parseProxies(list []string) []netip.Prefix {
 	}
 	return out
 }
+
+// textOnly refuses a path or query string that is not text: a NUL byte or invalid UTF-8
+// can never be a valid id, search term or cursor, and PostgreSQL refuses NUL in text, so
+// without this a fuzzed URL would surface as a 500 deep in a handler.
+func (s *Server) textOnly(c *gin.Context) {
+	bad := !plainText(c.Request.URL.Path)
+	if !bad {
+		for _, vs := range c.Request.URL.Query() {
+			for _, v := range vs {
+				if !plainText(v) {
+					bad = true
+				}
+			}
+		}
+	}
+	if bad {
+		writeError(c, s.Log, fault.New(fault.Malformed, "the address holds characters that are not text"))
+		return
+	}
+	c.Next()
+}
+
+func plainText(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -103,7 +104,15 @@ func decodeJSON(c *gin.Context, v any) error {
 	if n, ok := c.Get(jsonLimitKey); ok {
 		limit = n.(int64)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		return jsonError(err)
+	}
+	// A NUL character is never text we keep (PostgreSQL refuses it in text columns).
+	if bytes.Contains(raw, []byte(`\u0000`)) {
+		return fault.New(fault.Malformed, "the body holds a NUL character (\\u0000)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

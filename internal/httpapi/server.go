@@ -458,7 +458,7 @@ func (s *Server) Engine() *gin.Engine {
 	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
 		s.Log.Error("trusted proxies", "err", err)
 	}
-	r.Use(s.requestID, traceRequest, s.accessLog, s.recoverer, s.securityHeaders, s.bodyLimit(lim))
+	r.Use(s.requestID, traceRequest, s.accessLog, s.recoverer, s.securityHeaders, s.bodyLimit(lim), s.textOnly)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(func(c *gin.Context) {
 		writeError(c, s.Log, fault.New(fault.MethodNotAllowed, "this method is not allowed on this path"))

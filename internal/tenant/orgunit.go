@@ -83,6 +83,9 @@ func (s *Service) CreateOrgUnit(ctx context.Context, a scope.Actor, school uuid.
 	default:
 		fields = append(fields, fault.Field("kind", "invalid_value", "kind must be grade, department or homeroom"))
 	}
+	if !validPosition(in.Position) {
+		fields = append(fields, positionError)
+	}
 	if len(fields) > 0 {
 		return OrgUnit{}, fault.Validation(fields...)
 	}
@@ -140,6 +143,9 @@ func (s *Service) UpdateOrgUnit(ctx context.Context, a scope.Actor, school, id u
 			return OrgUnit{}, fault.Validation(fault.Field("name", "required", "a name of 1-64 characters is required"))
 		}
 	}
+	if !validPosition(position) {
+		return OrgUnit{}, fault.Validation(positionError)
+	}
 	var u OrgUnit
 	err := s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE org_units SET name = coalesce($3, name), position = coalesce($4, position)
@@ -171,3 +177,9 @@ func (s *Service) DeleteOrgUnit(ctx context.Context, a scope.Actor, school, id u
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "org_units.delete", ObjectType: "org_unit", ObjectID: id.String()})
 	})
 }
+
+// validPosition: a unit's place among its siblings, 0 to 100,000 (the column is an int4;
+// a larger number would fail in the database instead of answering 422).
+func validPosition(p *int) bool { return p == nil || (*p >= 0 && *p <= 100_000) }
+
+var positionError = fault.Field("position", "out_of_range", "a position from 0 to 100,000")
