@@ -14,7 +14,8 @@ export const scenarios = [
     await choose(page, 'research-years', String(new Date().getFullYear()));
     await page.keyboard.press('Escape');
     await choose(page, 'research-fields', '年级');
-    await choose(page, 'research-fields', '最高风险等级');
+    // The multiple select stays open: pick the second field from the same dropdown.
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: '性别' }).first().click();
     await page.keyboard.press('Escape');
     await page.getByTestId('research-ethics').fill(`ETH-${stamp}`);
     await page.locator('.ant-modal:visible .ant-btn-primary').click();

@@ -129,7 +129,7 @@ export default function Research() {
           ...(isAdmin ? [{
             title: '', key: 'decide',
             render: (_: unknown, r: ResearchRequest) => r.status === 'pending' && (
-              <Button size="small" data-testid="research-decide" onClick={() => { decide.reset(); decision.setFieldsValue({ approve: true, reason: '', longitudinal: false }); setDeciding(r); }}>
+              <Button size="small" data-testid="research-decide" onClick={() => { decide.reset(); setDeciding(r); }}>
                 {t('research.decide')}
               </Button>
             ),
@@ -183,7 +183,7 @@ export default function Research() {
         destroyOnHidden
       >
         {deciding && <Typography.Paragraph>{deciding.purpose}</Typography.Paragraph>}
-        <Form form={decision} layout="vertical" onFinish={(v) => decide.mutate({ approve: !!v.approve, reason: v.reason ?? '', longitudinal: !!v.approve && !!v.longitudinal })}>
+        <Form form={decision} layout="vertical" initialValues={{ approve: false, reason: '', longitudinal: false }} onFinish={(v) => decide.mutate({ approve: !!v.approve, reason: v.reason ?? '', longitudinal: !!v.approve && !!v.longitudinal })}>
           <Form.Item name="approve" label={t('research.approve')} valuePropName="checked">
             <Switch data-testid="research-approve" />
           </Form.Item>
