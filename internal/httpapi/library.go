@@ -1,12 +1,8 @@
 package httpapi
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/xinqiao/xinqiao/internal/fault"
@@ -117,17 +113,6 @@ func (s *Server) downloadLibraryDocument(cl *call) error {
 		return err
 	}
 	defer r.Close()
-	h := cl.Writer.Header()
-	h.Set("Content-Type", d.ContentType)
-	h.Set("Content-Length", strconv.FormatInt(d.SizeBytes, 10))
-	h.Set("Content-Disposition", attachment(d.Filename))
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	if sum, err := hex.DecodeString(d.SHA256); err == nil {
-		h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
-	}
-	cl.Writer.WriteHeader(http.StatusOK)
-	if n, err := io.Copy(cl.Writer, r); err != nil {
-		s.Log.Error("library download interrupted", "request_id", requestID(cl.Context), "bytes", n, "err", err)
-	}
+	s.streamObject(cl, "library", storedFile{d.ContentType, d.SizeBytes, d.Filename, d.SHA256}, r)
 	return nil
 }

@@ -1,12 +1,9 @@
 package httpapi
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -224,18 +221,6 @@ func (s *Server) downloadEvidence(cl *call) error {
 		return err
 	}
 	defer r.Close()
-	h := cl.Writer.Header()
-	h.Set("Content-Type", e.ContentType)
-	h.Set("Content-Length", strconv.FormatInt(e.SizeBytes, 10))
-	h.Set("Content-Disposition", attachment(e.Filename))
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	if sum, err := hex.DecodeString(e.SHA256); err == nil {
-		h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
-	}
-	cl.Writer.WriteHeader(http.StatusOK)
-	if n, err := io.Copy(cl.Writer, r); err != nil {
-		s.Log.Error("evidence download interrupted", "request_id", requestID(cl.Context), "evidence_id", id, "bytes", n, "err", err)
-	}
+	s.streamObject(cl, "evidence", storedFile{e.ContentType, e.SizeBytes, e.Filename, e.SHA256}, r)
 	return nil
 }
