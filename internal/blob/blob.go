@@ -22,6 +22,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/encrypt"
+
+	"github.com/xinqiao/xinqiao/internal/fault"
 )
 
 // ErrNotFound is returned by Get and Stat for a missing object or bucket.
@@ -99,14 +101,34 @@ func (s *Store) districtBucket(ctx context.Context, district uuid.UUID) (string,
 func (s *Store) Put(ctx context.Context, district uuid.UUID, key string, body io.Reader, size int64, contentType string) error {
 	b, err := s.districtBucket(ctx, district)
 	if err != nil {
-		return err
+		return fullErr(err)
 	}
 	_, err = s.Client.PutObject(ctx, b, key, body, size, minio.PutObjectOptions{
 		ContentType: contentType, ServerSideEncryption: encrypt.NewSSE(), DisableContentSha256: false})
 	if err != nil {
-		return fmt.Errorf("object store: put: %w", err)
+		return fullErr(fmt.Errorf("object store: put: %w", err))
 	}
 	return nil
+}
+
+// StorageFull tells a write refused because the store's drives are full: MinIO answers
+// 507 XMinioStorageFull (below its minimum free space), or passes on the drive's
+// ENOSPC.
+func StorageFull(err error) bool {
+	var e minio.ErrorResponse
+	if errors.As(err, &e) && (e.StatusCode == http.StatusInsufficientStorage || e.Code == "XMinioStorageFull") {
+		return true
+	}
+	return err != nil && strings.Contains(strings.ToLower(err.Error()), "no space left on device")
+}
+
+// fullErr is the one mapping of a full store: a temporary Unavailable error (503 with
+// Retry-After) that says so; any other error is returned as it is.
+func fullErr(err error) error {
+	if !StorageFull(err) {
+		return err
+	}
+	return &fault.Error{Kind: fault.Unavailable, Message: "the document store is full; uploads are refused until space is freed", Err: err}
 }
 
 // Get opens an object for streaming. The object is checked first, so a missing object

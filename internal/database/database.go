@@ -90,6 +90,8 @@ func (db *DB) InTx(ctx context.Context, a scope.Actor, fn func(tx pgx.Tx) error)
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 			if fault.KindOf(err) == fault.Internal && (ConnectionLost(err) || tx.Conn().IsClosed()) {
 				err = unavailable(err)
+			} else if fault.KindOf(err) == fault.Internal && DiskFull(err) {
+				err = outOfSpace(err)
 			}
 		}
 	}()
@@ -148,6 +150,23 @@ func ConnectionLost(err error) bool {
 	return strings.Contains(err.Error(), "conn closed")
 }
 
+// diskFull is SQLSTATE 53100: PostgreSQL could not extend a file (No space left on
+// device). The statement failed and its transaction is rolled back; nothing was written.
+const diskFull = "53100"
+
+// DiskFull tells a statement refused because the database's disk is full, also when a
+// domain package wrapped the error.
+func DiskFull(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == diskFull
+}
+
+// outOfSpace is the one answer to a full database disk: a temporary Unavailable error
+// (503 with Retry-After), not an internal one.
+func outOfSpace(err error) error {
+	return &fault.Error{Kind: fault.Unavailable, Message: "the database is out of disk space; try again later", Err: err}
+}
+
 // SetScope writes the actor into transaction-local settings read by RLS policies.
 func SetScope(ctx context.Context, tx pgx.Tx, a scope.Actor) error {
 	var user, district, school string
@@ -186,6 +205,8 @@ func MapError(err error) error {
 			return &fault.Error{Kind: fault.Invalid, Message: "a referenced record does not exist", Err: err}
 		case "23514", "23502", "22P02", "22007", "22008", "22001":
 			return &fault.Error{Kind: fault.Invalid, Message: "a value is not valid", Err: err}
+		case diskFull:
+			return outOfSpace(err)
 		case "42501":
 			// Row-level security refused a write: the row belongs to another scope.
 			return &fault.Error{Kind: fault.NotFound, Message: "not found", Err: err}

@@ -29,6 +29,7 @@ func TestConnectionLossIsUnavailableAndStatementErrorsAreNot(t *testing.T) {
 		{"server starting", &pgconn.PgError{Code: "57P03"}, true, fault.Unavailable},
 		{"connection failure", &pgconn.PgError{Code: "08006"}, true, fault.Unavailable},
 		{"conn closed", errors.New("conn closed"), true, fault.Unavailable},
+		{"disk full", &pgconn.PgError{Code: "53100"}, false, fault.Unavailable},
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false, fault.Conflict},
 		{"check violation", &pgconn.PgError{Code: "23514"}, false, fault.Invalid},
 		{"syntax error", &pgconn.PgError{Code: "42601"}, false, fault.Internal},

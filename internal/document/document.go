@@ -154,7 +154,7 @@ func (s *Service) Upload(ctx context.Context, a scope.Actor, school, caseFile uu
 	}
 	// The bytes, with no transaction open.
 	if err := s.Store.Put(ctx, d.district, d.key, bytes.NewReader(data), d.SizeBytes, ct); err != nil {
-		return Document{}, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
+		return Document{}, fault.Down(err, "the document store is not available")
 	}
 	// The row; when it fails, the object goes.
 	var out Document
@@ -312,7 +312,7 @@ func (s *Service) Open(ctx context.Context, a scope.Actor, school, id uuid.UUID)
 	}
 	r, err := s.Store.Get(ctx, d.district, d.key)
 	if err != nil {
-		return Document{}, nil, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
+		return Document{}, nil, fault.Down(err, "the document store is not available")
 	}
 	return d, r, nil
 }

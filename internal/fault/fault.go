@@ -80,6 +80,15 @@ func Wrap(err error, context string) error {
 	return &Error{Kind: Internal, Message: context, Err: err}
 }
 
+// Down says a dependency failed: err itself when it already is an Unavailable error
+// (which says why, e.g. the store is full), else an Unavailable error with message.
+func Down(err error, message string) error {
+	if KindOf(err) == Unavailable {
+		return err
+	}
+	return &Error{Kind: Unavailable, Message: message, Err: err}
+}
+
 // KindOf reports the kind of err; Internal for errors that are not domain errors.
 func KindOf(err error) Kind {
 	var fe *Error

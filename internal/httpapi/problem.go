@@ -71,6 +71,10 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 	if kind == fault.RateLimited && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", "60")
 	}
+	if kind == fault.Unavailable && c.Writer.Header().Get("Retry-After") == "" {
+		// A dependency is down, restarting, or out of disk space: worth trying again.
+		c.Header("Retry-After", "30")
+	}
 	c.Header("Cache-Control", "no-store")
 	c.Abort()
 	c.Render(ks.status, problemRender{p})

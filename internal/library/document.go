@@ -74,7 +74,7 @@ func (s *Service) AddDocument(ctx context.Context, a scope.Actor, district uuid.
 	id := uuid.Must(uuid.NewV7())
 	key := "library/" + id.String()
 	if err := s.Files.Store.Put(ctx, district, key, bytes.NewReader(data), int64(len(data)), ct); err != nil {
-		return Item{}, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
+		return Item{}, fault.Down(err, "the document store is not available")
 	}
 	var owner *uuid.UUID
 	if a.Kind == scope.School {
@@ -125,7 +125,7 @@ func (s *Service) OpenDocument(ctx context.Context, a scope.Actor, district, id 
 	}
 	r, err := s.Files.Store.Get(ctx, district, key)
 	if err != nil {
-		return Document{}, nil, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
+		return Document{}, nil, fault.Down(err, "the document store is not available")
 	}
 	return d, r, nil
 }

@@ -114,7 +114,7 @@ func (s *Service) UploadEvidence(ctx context.Context, a scope.Actor, school uuid
 		return Evidence{}, err
 	}
 	if err := s.Store.Put(ctx, e.district, e.key, bytes.NewReader(data), e.SizeBytes, ct); err != nil {
-		return Evidence{}, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
+		return Evidence{}, fault.Down(err, "the document store is not available")
 	}
 	var out Evidence
 	err = s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
@@ -185,7 +185,7 @@ func (s *Service) OpenEvidence(ctx context.Context, a scope.Actor, school, id uu
 	}
 	r, err := s.Store.Get(ctx, e.district, e.key)
 	if err != nil {
-		return Evidence{}, nil, &fault.Error{Kind: fault.Unavailable, Message: "the document store is not available", Err: err}
+		return Evidence{}, nil, fault.Down(err, "the document store is not available")
 	}
 	return e, r, nil
 }
