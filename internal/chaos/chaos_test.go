@@ -16,7 +16,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/xinqiao/xinqiao/internal/document"
 	"github.com/xinqiao/xinqiao/internal/rollup"
 )
 
@@ -128,23 +127,7 @@ func (o op) isCleanDown() bool { return o.reply.isProblem503() }
 func TestMinioDownDuringUploadLeavesNoRowWithoutObject(t *testing.T) {
 	ensureUp(t)
 	cf := env.openCaseFile(t)
-	path := "/api/v1/schools/" + env.school.String() + "/case-files/" + cf.String() + "/documents"
-	run := uuid.NewString()
-	h, stop := writers(2, func(n int) op {
-		content := []byte(fmt.Sprintf("%%PDF-1.4\n%% chaos upload %s %d\n%%%%EOF\n", run, n))
-		r := upload(env.counselor, path, content, fmt.Sprintf("chaos %d", n))
-		sum := sha256.Sum256(content)
-		o := op{reply: r, marker: int64(n)}
-		o.sum = hex.EncodeToString(sum[:])
-		if o.acked() {
-			var d struct {
-				ID uuid.UUID `json:"id"`
-			}
-			_ = json.Unmarshal(r.body, &d)
-			o.id = d.ID
-		}
-		return o
-	})
+	h, stop := writers(2, uploadWriter(cf))
 	defer stop()
 	acked := func() int { return h.count(op.acked) }
 	waitFor(t, "uploads before MinIO stops", 60*time.Second, func() bool { return acked() >= 10 })
@@ -182,81 +165,8 @@ func TestMinioDownDuringUploadLeavesNoRowWithoutObject(t *testing.T) {
 	if clean == 0 {
 		t.Error("no 503 was seen while MinIO was down")
 	}
-	// Reconciliation (the periodic job, here with no minimum age): objects without rows go.
-	docs := &document.Service{DB: env.app, Store: env.store}
-	removed, err := docs.RemoveOrphans(bg(), time.Now().Add(time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The final state: rows and objects of this case file.
-	rows, err := env.admin.Query(bg(), `SELECT id, encode(sha256, 'hex'), object_key FROM documents WHERE school_id = $1 AND case_file_id = $2`,
-		env.school, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type doc struct {
-		id       uuid.UUID
-		sum, key string
-	}
-	docsByID := map[uuid.UUID]doc{}
-	bySum := map[string]int{}
-	keys := map[string]bool{}
-	for rows.Next() {
-		var d doc
-		if err := rows.Scan(&d.id, &d.sum, &d.key); err != nil {
-			t.Fatal(err)
-		}
-		docsByID[d.id] = d
-		bySum[d.sum]++
-		keys[d.key] = true
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	prefix := env.school.String() + "/" + cf.String() + "/"
-	objects := map[string]bool{}
-	if err := env.store.List(bg(), env.district, prefix, func(key string, _ time.Time) error {
-		objects[key] = true
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	rowWithoutObject, objectWithoutRow := 0, 0
-	for k := range keys {
-		if !objects[k] {
-			rowWithoutObject++
-		}
-	}
-	for k := range objects {
-		if !keys[k] {
-			objectWithoutRow++
-		}
-	}
-	var v verdict
-	for _, o := range h.snapshot() {
-		d, ok := docsByID[o.id]
-		switch {
-		case o.acked():
-			v.Acknowledged++
-			if ok && d.sum == o.sum && objects[d.key] {
-				v.Found++
-			} else {
-				v.Lost++
-			}
-		case bySum[o.sum] > 0:
-			v.InDoubt++
-		default:
-			v.NotApplied++
-		}
-		if bySum[o.sum] > 1 {
-			v.Duplicated += bySum[o.sum] - 1
-		}
-	}
-	fmt.Printf("CHAOS minio-down: answered while down: 503 problem+json=%d; rows=%d objects=%d row-without-object=%d object-without-row=%d orphans-removed=%d\n",
-		clean, len(keys), len(objects), rowWithoutObject, objectWithoutRow, removed)
-	if rowWithoutObject != 0 || objectWithoutRow != 0 {
-		t.Errorf("rows without objects: %d, objects without rows: %d", rowWithoutObject, objectWithoutRow)
-	}
+	v, u := checkUploads(t, cf, h.snapshot())
+	fmt.Printf("CHAOS minio-down: answered while down: 503 problem+json=%d; %s\n", clean, u)
 	v.report(t, "minio-down")
 }
 

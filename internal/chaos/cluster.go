@@ -56,12 +56,13 @@ type Cluster struct {
 	Bin  string // the xinqiao binary
 	Logf func(format string, args ...any)
 
-	mu     sync.Mutex
-	redis  *proc
-	minio  *proc
-	procs  map[string]*proc // "serve", "worker"
-	asRoot bool
-	lock   *os.File
+	mu        sync.Mutex
+	redis     *proc
+	minio     *proc
+	minioData string           // MinIO's data directory when not the default (on a tmpfs: disk_test.go)
+	procs     map[string]*proc // "serve", "worker"
+	asRoot    bool
+	lock      *os.File
 }
 
 // RootDir is the fixed home of the private stack: a second run finds and stops what a
@@ -117,8 +118,16 @@ func (c *Cluster) cleanupStale() {
 		}
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
+			// Wait (bounded) until it is gone, so its files no longer hold a mount busy.
+			_ = Eventually(10*time.Second, func() error {
+				if syscall.Kill(pid, 0) == nil {
+					return errors.New("still running")
+				}
+				return nil
+			})
 		}
 	}
+	c.unmountAll()
 }
 
 func (c *Cluster) chownPostgres(path string) error {
@@ -358,6 +367,12 @@ func (c *Cluster) StartMinio() error {
 		return fmt.Errorf("the MinIO server is missing (scripts/services.sh up builds it): %w", err)
 	}
 	dir := filepath.Join(c.Dir, "minio")
+	data := filepath.Join(dir, "data")
+	c.mu.Lock()
+	if c.minioData != "" {
+		data = c.minioData
+	}
+	c.mu.Unlock()
 	keyFile := filepath.Join(dir, "kms.key")
 	if _, err := os.Stat(keyFile); err != nil {
 		if err := os.WriteFile(keyFile, []byte("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="), 0o600); err != nil {
@@ -367,7 +382,7 @@ func (c *Cluster) StartMinio() error {
 	key, _ := os.ReadFile(keyFile)
 	p, err := c.launch("minio", func() *exec.Cmd {
 		cmd := exec.Command(MinioBinary(), "server", "--quiet", "--address", c.MinioEndpoint(),
-			"--console-address", fmt.Sprintf("127.0.0.1:%d", MinioConsolePort), filepath.Join(dir, "data"))
+			"--console-address", fmt.Sprintf("127.0.0.1:%d", MinioConsolePort), data)
 		cmd.Env = append(os.Environ(), "MINIO_ROOT_USER=xinqiao", "MINIO_ROOT_PASSWORD=xinqiao-local-secret",
 			"MINIO_KMS_SECRET_KEY=xinqiao-key:"+strings.TrimSpace(string(key)), "MINIO_BROWSER=off")
 		return cmd
@@ -447,6 +462,7 @@ func (c *Cluster) Close() {
 	if _, err := os.Stat(filepath.Join(c.pgData(), "postmaster.pid")); err == nil {
 		_ = c.pgCtl("stop", "-m", "immediate", "-w")
 	}
+	c.unmountAll()
 	if os.Getenv("XINQIAO_CHAOS_KEEP") == "" {
 		_ = os.RemoveAll(c.Dir)
 	}
@@ -454,6 +470,86 @@ func (c *Cluster) Close() {
 		_ = syscall.Flock(int(c.lock.Fd()), syscall.LOCK_UN)
 		c.lock.Close()
 	}
+}
+
+// MountTmpfs mounts a fresh tmpfs of size bytes (e.g. "64m") at Dir/<name> and returns
+// its path: a small disk the test can fill. It needs root (the tests and CI run as
+// root); Close and the next run's clean-up unmount whatever is left under Dir.
+func (c *Cluster) MountTmpfs(name, size string) (string, error) {
+	if !c.asRoot {
+		return "", errors.New("mounting a tmpfs needs root")
+	}
+	dir := filepath.Join(c.Dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0755", "tmpfs", dir).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mount tmpfs at %s: %v: %s", dir, err, out)
+	}
+	return dir, nil
+}
+
+// Unmount unmounts a tmpfs mounted by MountTmpfs (lazily when a process still holds a
+// file there: the mount vanishes once it lets go).
+func (c *Cluster) Unmount(dir string) error {
+	if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+		if out2, err2 := exec.Command("umount", "-l", dir).CombinedOutput(); err2 != nil {
+			return fmt.Errorf("umount %s: %v: %s %s", dir, err2, out, out2)
+		}
+	}
+	return nil
+}
+
+// unmountAll unmounts every mount under RootDir (deepest first): what this run or a
+// crashed earlier one mounted there. Nothing else is touched.
+func (c *Cluster) unmountAll() {
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return
+	}
+	var mounts []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.HasPrefix(f[1], RootDir+"/") {
+			mounts = append(mounts, f[1])
+		}
+	}
+	for i := len(mounts) - 1; i >= 0; i-- {
+		if err := c.Unmount(mounts[i]); err != nil {
+			c.Logf("%v", err)
+		}
+	}
+}
+
+// Fill writes dir/filler until the file system is full (ENOSPC) and returns the filler's
+// path; removing it frees the space again.
+func Fill(dir string) (string, error) {
+	path := filepath.Join(dir, "filler")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	for _, chunk := range []int{1 << 20, 4 << 10, 1} {
+		buf := make([]byte, chunk)
+		for {
+			if _, err := f.Write(buf); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					return path, err
+				}
+				break
+			}
+		}
+	}
+	return path, nil
+}
+
+// SetMinioData makes the next StartMinio use dir as MinIO's data directory ("" is the
+// default under Dir).
+func (c *Cluster) SetMinioData(dir string) {
+	c.mu.Lock()
+	c.minioData = dir
+	c.mu.Unlock()
 }
 
 // Log returns the last bytes of a process's log ("serve", "worker", "minio", "redis").

@@ -171,10 +171,11 @@ func login(user string) (string, error) {
 
 // reply is one HTTP exchange as the client saw it.
 type reply struct {
-	status int
-	body   []byte
-	ctype  string
-	err    error // transport error (refused, reset, timed out): no answer at all
+	status     int
+	body       []byte
+	ctype      string
+	retryAfter string
+	err        error // transport error (refused, reset, timed out): no answer at all
 }
 
 // hc never waits for ever: a request that takes longer counts as hung.
@@ -206,7 +207,7 @@ func send(req *http.Request, token string) reply {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return reply{status: resp.StatusCode, body: b, ctype: resp.Header.Get("Content-Type"), err: err}
+	return reply{status: resp.StatusCode, body: b, ctype: resp.Header.Get("Content-Type"), retryAfter: resp.Header.Get("Retry-After"), err: err}
 }
 
 func upload(token, path string, content []byte, title string) reply {
