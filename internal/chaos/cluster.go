@@ -241,6 +241,11 @@ func (c *Cluster) StartPostgres() error {
 	return err
 }
 
+// pgRunning reports whether the postmaster runs (it may be restarting after a crash).
+func (c *Cluster) pgRunning() bool {
+	return c.asPostgres("pg_ctl", "-D", c.pgData(), "status").Run() == nil
+}
+
 // StopPostgres stops PostgreSQL like a crash: immediate mode drops every connection
 // without a goodbye (clients see the socket close mid-conversation) and the next start
 // runs crash recovery.

@@ -356,3 +356,132 @@ func moveTables(tables []string, tablespace string) error {
 	}
 	return nil
 }
+
+// A full disk under PostgreSQL's WAL (pg_wal on a small tmpfs): when the next segment
+// cannot be created PostgreSQL PANICs (ENOSPC in a critical section) and restarts, or
+// gives up and stops; meanwhile every answer is a 503 problem+json, never a 500. Once
+// space is freed (and PostgreSQL started again if it gave up) the same serve and worker
+// processes write again. Every acknowledged write is there once, with its audit row.
+func TestDiskFullUnderPostgresWALPanicsThenRecovers(t *testing.T) {
+	ensureUp(t)
+	cf := env.openCaseFile(t)
+	mnt := walOnTmpfs(t)
+	h, stop := writers(3, env.sessionWriter(cf))
+	defer stop()
+	acked := func() int { return h.count(op.acked) }
+	waitFor(t, "writes before the disk fills", 60*time.Second, func() bool { return acked() >= 10 })
+
+	filler := fill(t, mnt)
+	mark := len(h.snapshot())
+	// The writers alone would take long to use up a 16 MiB segment: switch segments
+	// until PostgreSQL fails to create the next one.
+	crashed := false
+	waitFor(t, "PostgreSQL failing on a full pg_wal", 90*time.Second, func() bool {
+		if !crashed {
+			_, err := env.admin.Exec(bg(), `SELECT pg_current_xact_id(), pg_switch_wal()`)
+			if err != nil {
+				t.Logf("PostgreSQL failed on a full pg_wal: %v", err)
+				crashed = true
+			}
+		}
+		return crashed && countDown(h.snapshot()[mark:]) >= 10
+	})
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	freed := len(h.snapshot())
+	restarted := false
+	if !cl.pgRunning() {
+		// PostgreSQL gave up (its start-up recovery could not write either): start it.
+		if err := cl.StartPostgres(); err != nil {
+			t.Fatal(err)
+		}
+		restarted = true
+	}
+	after := acked()
+	waitFor(t, "writes after the space is freed", 120*time.Second, func() bool { return acked() >= after+10 })
+	stop()
+	waitReady(t, "postgres", "up")
+
+	ops := h.snapshot()
+	full, down := tally(t, ops, "the database is out of disk space")
+	fmt.Printf("CHAOS disk-full-wal: writes answered between fill and free=%d; 503 problem+json 'out of disk space'=%d 'not available'=%d; postgres started again by the test=%v\n",
+		freed-mark, full, down, restarted)
+	env.checkSessions(t, []uuid.UUID{cf}, ops).report(t, "disk-full-wal")
+	waitOutboxDrained(t)
+}
+
+// countDown counts clean 503 answers.
+func countDown(ops []op) int {
+	n := 0
+	for _, o := range ops {
+		if o.reply.isProblem503() {
+			n++
+		}
+	}
+	return n
+}
+
+// walOnTmpfs moves PostgreSQL's pg_wal onto a small tmpfs (its size after a checkpoint
+// plus 48 MiB) — a symlink, as initdb --waldir makes — and back when the test ends;
+// it returns the mount point.
+func walOnTmpfs(t *testing.T) string {
+	t.Helper()
+	for _, q := range []string{`ALTER SYSTEM SET max_wal_size = '64MB'`, `ALTER SYSTEM SET min_wal_size = '32MB'`,
+		`SELECT pg_reload_conf()`, `CHECKPOINT`} {
+		if _, err := env.admin.Exec(bg(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	wal := filepath.Join(cl.pgData(), "pg_wal")
+	if err := cl.pgCtl("stop", "-m", "fast", "-w", "-t", "60"); err != nil {
+		t.Fatal(err)
+	}
+	mnt, err := cl.MountTmpfs("pg-wal", fmt.Sprintf("%dm", du(t, wal)+48))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(mnt, "pg_wal")
+	back := func() {
+		_ = os.Remove(filepath.Join(mnt, "filler"))
+		if cl.pgRunning() {
+			if err := cl.pgCtl("stop", "-m", "fast", "-w", "-t", "60"); err != nil {
+				_ = cl.StopPostgres()
+			}
+		}
+		if fi, err := os.Lstat(wal); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			if err := os.Remove(wal); err != nil {
+				t.Error(err)
+			} else if out, err := exec.Command("cp", "-a", moved, wal).CombinedOutput(); err != nil {
+				t.Errorf("copy pg_wal back: %v %s", err, out)
+			}
+		}
+		if err := cl.Unmount(mnt); err != nil {
+			t.Error(err)
+		}
+		if err := cl.StartPostgres(); err != nil {
+			t.Error(err)
+			return
+		}
+		for _, q := range []string{`ALTER SYSTEM RESET max_wal_size`, `ALTER SYSTEM RESET min_wal_size`, `SELECT pg_reload_conf()`} {
+			if err := Eventually(30*time.Second, func() error { _, err := env.admin.Exec(bg(), q); return err }); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(back)
+	if out, err := exec.Command("cp", "-a", wal, moved).CombinedOutput(); err != nil {
+		t.Fatalf("copy pg_wal onto the tmpfs: %v %s", err, out)
+	}
+	if err := os.RemoveAll(wal); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(moved, wal); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.StartPostgres(); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, "postgres", "up")
+	return mnt
+}
