@@ -2,7 +2,8 @@
 // private PostgreSQL, Redis and MinIO on their own loopback ports (never the shared
 // services of scripts/services.sh), the real xinqiao binary as `serve` and `worker`
 // subprocesses, and faults injected from outside — SIGKILL of the API or the worker,
-// Redis stopped (and flushed), PostgreSQL restarted, MinIO down. A checker compares
+// Redis stopped (and flushed), PostgreSQL restarted, MinIO down, and a full disk under
+// MinIO, PostgreSQL's tables or its WAL (small tmpfs mounts: root). A checker compares
 // every acknowledged operation with the final database state.
 //
 // Cluster is the harness; the tests live in chaos_test.go.
