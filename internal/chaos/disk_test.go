@@ -257,10 +257,11 @@ func minioOnTmpfs(t *testing.T) string {
 		t.Fatal(err)
 	}
 	data := filepath.Join(mnt, "data")
+	copied := false
 	back := func() {
 		_ = cl.stopService(&cl.minio, syscall.SIGTERM)
 		cl.SetMinioData("")
-		if _, err := os.Stat(filepath.Join(data, ".minio.sys")); err == nil {
+		if copied {
 			// What was written on the tmpfs goes back to the disk.
 			if err := os.RemoveAll(orig); err != nil {
 				t.Error(err)
@@ -279,6 +280,7 @@ func minioOnTmpfs(t *testing.T) string {
 		back()
 		t.Fatalf("copy MinIO's data onto the tmpfs: %v %s", err, out)
 	}
+	copied = true
 	t.Cleanup(back)
 	cl.SetMinioData(data)
 	if err := cl.StartMinio(); err != nil {
@@ -390,22 +392,26 @@ func TestDiskFullUnderPostgresWALPanicsThenRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	freed := len(h.snapshot())
-	restarted := false
-	if !cl.pgRunning() {
-		// PostgreSQL gave up (its start-up recovery could not write either): start it.
-		if err := cl.StartPostgres(); err != nil {
-			t.Fatal(err)
-		}
-		restarted = true
-	}
+	restarted := 0
 	after := acked()
-	waitFor(t, "writes after the space is freed", 120*time.Second, func() bool { return acked() >= after+10 })
+	waitFor(t, "writes after the space is freed", 120*time.Second, func() bool {
+		if !cl.pgRunning() {
+			// PostgreSQL gave up (its start-up recovery could not write either), perhaps
+			// only now: start it, as its service manager would.
+			if err := cl.StartPostgres(); err != nil {
+				t.Log(err)
+			} else {
+				restarted++
+			}
+		}
+		return acked() >= after+10
+	})
 	stop()
 	waitReady(t, "postgres", "up")
 
 	ops := h.snapshot()
 	full, down := tally(t, ops, "the database is out of disk space")
-	fmt.Printf("CHAOS disk-full-wal: writes answered between fill and free=%d; 503 problem+json 'out of disk space'=%d 'not available'=%d; postgres started again by the test=%v\n",
+	fmt.Printf("CHAOS disk-full-wal: writes answered between fill and free=%d; 503 problem+json 'out of disk space'=%d 'not available'=%d; postgres started again by the test=%d time(s)\n",
 		freed-mark, full, down, restarted)
 	env.checkSessions(t, []uuid.UUID{cf}, ops).report(t, "disk-full-wal")
 	waitOutboxDrained(t)
@@ -442,6 +448,7 @@ func walOnTmpfs(t *testing.T) string {
 		t.Fatal(err)
 	}
 	moved := filepath.Join(mnt, "pg_wal")
+	copied := false
 	back := func() {
 		_ = os.Remove(filepath.Join(mnt, "filler"))
 		if cl.pgRunning() {
@@ -449,8 +456,10 @@ func walOnTmpfs(t *testing.T) string {
 				_ = cl.StopPostgres()
 			}
 		}
-		if fi, err := os.Lstat(wal); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-			if err := os.Remove(wal); err != nil {
+		if fi, err := os.Lstat(wal); copied && (err != nil || fi.Mode()&os.ModeSymlink != 0) {
+			// pg_wal is the symlink (or was removed before it was made): the WAL on the
+			// tmpfs goes back.
+			if err := os.Remove(wal); err != nil && !os.IsNotExist(err) {
 				t.Error(err)
 			} else if out, err := exec.Command("cp", "-a", moved, wal).CombinedOutput(); err != nil {
 				t.Errorf("copy pg_wal back: %v %s", err, out)
@@ -473,6 +482,7 @@ func walOnTmpfs(t *testing.T) string {
 	if out, err := exec.Command("cp", "-a", wal, moved).CombinedOutput(); err != nil {
 		t.Fatalf("copy pg_wal onto the tmpfs: %v %s", err, out)
 	}
+	copied = true
 	if err := os.RemoveAll(wal); err != nil {
 		t.Fatal(err)
 	}
