@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -373,16 +374,21 @@ func TestDiskFullUnderPostgresWALPanicsThenRecovers(t *testing.T) {
 	acked := func() int { return h.count(op.acked) }
 	waitFor(t, "writes before the disk fills", 60*time.Second, func() bool { return acked() >= 10 })
 
+	pgLog := filepath.Join(cl.Dir, "pg", "postgres.log")
+	logStart := fileSize(pgLog)
 	filler := fill(t, mnt)
 	mark := len(h.snapshot())
 	// The writers alone would take long to use up a 16 MiB segment: switch segments
-	// until PostgreSQL fails to create the next one.
+	// until PostgreSQL fails to create the next one (its log says so).
 	crashed := false
 	waitFor(t, "PostgreSQL failing on a full pg_wal", 90*time.Second, func() bool {
 		if !crashed {
-			_, err := env.admin.Exec(bg(), `SELECT pg_current_xact_id(), pg_switch_wal()`)
-			if err != nil {
-				t.Logf("PostgreSQL failed on a full pg_wal: %v", err)
+			ctx, cancel := context.WithTimeout(bg(), 5*time.Second)
+			_, err := env.admin.Exec(ctx, `SELECT pg_current_xact_id(), pg_switch_wal()`)
+			cancel()
+			b, _ := os.ReadFile(pgLog)
+			if int64(len(b)) > logStart && strings.Contains(string(b[logStart:]), "No space left on device") {
+				t.Logf("PostgreSQL failed on a full pg_wal (the switch answered %v)", err)
 				crashed = true
 			}
 		}
@@ -415,6 +421,14 @@ func TestDiskFullUnderPostgresWALPanicsThenRecovers(t *testing.T) {
 		freed-mark, full, down, restarted)
 	env.checkSessions(t, []uuid.UUID{cf}, ops).report(t, "disk-full-wal")
 	waitOutboxDrained(t)
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // countDown counts clean 503 answers.
@@ -492,6 +506,7 @@ func walOnTmpfs(t *testing.T) string {
 	if err := cl.StartPostgres(); err != nil {
 		t.Fatal(err)
 	}
+	env.admin.Reset() // no connection from before the stop
 	waitReady(t, "postgres", "up")
 	return mnt
 }
