@@ -138,7 +138,7 @@ func TestFastDecisionEqualsCasbinOnRandomPolicies(t *testing.T) {
 	}
 
 	for name, lines := range map[string]access.Lines{
-		"role hierarchy": {{"p", "r1", "school:*", "o1", "read"}, {"g", "user:1", "r2", "school:a"}, {"g", "r2", "r1", "school:a"}},
+		"role hierarchy":                      {{"p", "r1", "school:*", "o1", "read"}, {"g", "user:1", "r2", "school:a"}, {"g", "r2", "r1", "school:a"}},
 		"domain pattern in a role assignment": {{"p", "r1", "school:a", "o1", "read"}, {"g", "user:1", "r1", "school:*"}},
 	} {
 		en, err := access.NewEnforcerFromLines(lines)
