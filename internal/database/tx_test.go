@@ -2,11 +2,15 @@ package database_test
 
 import (
 	"context"
+	"net"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/xinqiao/xinqiao/internal/audit"
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/scope"
 	"github.com/xinqiao/xinqiao/internal/testdb"
@@ -141,4 +145,62 @@ func TestAsyncAuditCommitOnlyForTransactionsThatOnlyAudit(t *testing.T) {
 	run(true, true, "on")
 	run(false, false, "on")
 	run(false, true, "on")
+}
+
+// countingConn counts the times the client sends to the server: with pgx buffering a
+// pipeline's messages, one write is one round trip.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// An audited read is three round trips in InTx: BEGIN with the scope settings, the read,
+// and the audit row with COMMIT (five before: BEGIN, settings, read, INSERT, COMMIT).
+func TestAuditedReadIsThreeRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t)
+	cfg, err := pgxpool.ParseConfig(db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writes atomic.Int64
+	cfg.MaxConns = 1
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		return countingConn{c, &writes}, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	app := &database.DB{Pool: pool}
+	a := scope.Actor{UserID: uuid.New(), DistrictID: uuid.New(), SchoolID: uuid.New(), Kind: scope.School}
+	read := func() int64 {
+		before := writes.Load()
+		err := app.InTx(ctx, a, func(tx pgx.Tx) error {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE school_id = $1`, a.SchoolID).Scan(&n); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, a, audit.Entry{Action: "test.read"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writes.Load() - before
+	}
+	read() // connect, and prepare the statements once per connection
+	if n := read(); n != 3 {
+		t.Fatalf("an audited read took %d round trips, want 3", n)
+	}
+	if n := auditRows(t, db, a.SchoolID); n != 2 {
+		t.Fatalf("audit rows: %d", n)
+	}
 }
