@@ -118,4 +118,3 @@ func (QueryTracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, data pgx.Trac
 	}
 	span.End()
 }
-
