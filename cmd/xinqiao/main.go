@@ -178,6 +178,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
+	db.AsyncAuditCommit = cfg.ReadAuditAsync
 	en, err := access.NewEnforcer(db.Pool, log)
 	if err != nil {
 		db.Close()
@@ -325,6 +326,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	db.AsyncAuditCommit = cfg.ReadAuditAsync
 	reg.WatchPool("worker", db.Pool)
 	queue := asynq.NewClient(redisOpt)
 	defer queue.Close()

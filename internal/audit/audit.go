@@ -36,6 +36,10 @@ type Entry struct {
 	Reason     string // free text given by the actor (never confidential content)
 }
 
+const insertSQL = `INSERT INTO audit_log (id, district_id, school_id, actor_id, actor_username, role, scope,
+	action, object_type, object_id, outcome, request_id, client_ip, reason)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+
 // Record inserts one audit row in tx. If it fails, the caller's work must fail too.
 func Record(ctx context.Context, tx pgx.Tx, a scope.Actor, e Entry) error {
 	if e.Outcome == "" {
@@ -51,12 +55,16 @@ func Record(ctx context.Context, tx pgx.Tx, a scope.Actor, e Entry) error {
 	if a.UserID != uuid.Nil {
 		actorID = &a.UserID
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit_log (id, district_id, school_id, actor_id, actor_username, role, scope,
-		action, object_type, object_id, outcome, request_id, client_ip, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		uuid.New(), district, school, actorID, a.Username, a.RoleLabel(), string(a.Kind),
-		e.Action, e.ObjectType, e.ObjectID, e.Outcome, a.RequestID, a.ClientIP, truncate(e.Reason, 500))
-	if err != nil {
+	args := []any{uuid.New(), district, school, actorID, a.Username, a.RoleLabel(), string(a.Kind),
+		e.Action, e.ObjectType, e.ObjectID, e.Outcome, a.RequestID, a.ClientIP, truncate(e.Reason, 500)}
+	// In a transaction of database.InTx the row goes to the server with COMMIT, in the
+	// same pipelined batch (one round trip less per request, and the chain head is
+	// locked only for the commit itself); if it fails, the commit fails.
+	if t, ok := tx.(*database.Tx); ok {
+		t.QueueBeforeCommit(insertSQL, args...)
+		return nil
+	}
+	if _, err := tx.Exec(ctx, insertSQL, args...); err != nil {
 		return fault.Wrap(err, "record audit entry")
 	}
 	return nil
@@ -129,15 +137,18 @@ type Service struct {
 	DB *database.DB
 }
 
-// List returns the actor's chain, newest first, filtered and paginated by cursor.
-// Listing the audit log is itself audited.
+// List returns the rows of the actor's school or district (all stripes of its chain,
+// migration 00085), newest first, filtered and paginated by cursor. Rows are in the
+// order the database stamped them (occurred_at, then id). Listing the audit log is
+// itself audited.
 func (s *Service) List(ctx context.Context, a scope.Actor, f Filter) (page.Page[Row], error) {
-	var chain string
+	var tenant string
+	var id uuid.UUID
 	switch a.Kind {
 	case scope.School:
-		chain = "school:" + a.SchoolID.String()
+		tenant, id = "school_id = $1", a.SchoolID
 	case scope.District:
-		chain = "district:" + a.DistrictID.String()
+		tenant, id = "school_id IS NULL AND district_id = $1", a.DistrictID
 	default:
 		return page.Page[Row]{}, fault.New(fault.Forbidden, "the audit log is read in a school or district scope")
 	}
@@ -149,22 +160,26 @@ func (s *Service) List(ctx context.Context, a scope.Actor, f Filter) (page.Page[
 	if err != nil {
 		return page.Page[Row]{}, err
 	}
-	before := int64(1<<62 - 1)
+	var beforeAt *time.Time
+	var beforeID uuid.UUID
 	if after != "" {
-		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
+		at, rowID, ok := parseCursor(after)
+		if !ok {
 			return page.Page[Row]{}, fault.Validation(fault.Field("cursor", "invalid_format", "the cursor is not valid"))
 		}
+		beforeAt, beforeID = &at, rowID
 	}
 	var items []Row
 	err = s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+rowColumns+` FROM audit_log
-			WHERE chain = $1 AND seq < $2
-			  AND ($3::uuid IS NULL OR actor_id = $3)
-			  AND ($4 = '' OR object_type = $4) AND ($5 = '' OR object_id = $5)
-			  AND ($6 = '' OR action = $6) AND ($7 = '' OR outcome = $7)
-			  AND ($8::timestamptz IS NULL OR occurred_at >= $8) AND ($9::timestamptz IS NULL OR occurred_at < $9)
-			ORDER BY seq DESC LIMIT $10`,
-			chain, before, f.ActorID, f.ObjectType, f.ObjectID, f.Action, f.Outcome, f.From, f.To, size+1)
+			WHERE `+tenant+`
+			  AND ($2::timestamptz IS NULL OR (occurred_at, id) < ($2, $3::uuid))
+			  AND ($4::uuid IS NULL OR actor_id = $4)
+			  AND ($5 = '' OR object_type = $5) AND ($6 = '' OR object_id = $6)
+			  AND ($7 = '' OR action = $7) AND ($8 = '' OR outcome = $8)
+			  AND ($9::timestamptz IS NULL OR occurred_at >= $9) AND ($10::timestamptz IS NULL OR occurred_at < $10)
+			ORDER BY occurred_at DESC, id DESC LIMIT $11`,
+			id, beforeAt, beforeID, f.ActorID, f.ObjectType, f.ObjectID, f.Action, f.Outcome, f.From, f.To, size+1)
 		if err != nil {
 			return database.MapError(err)
 		}
@@ -176,7 +191,26 @@ func (s *Service) List(ctx context.Context, a scope.Actor, f Filter) (page.Page[
 	if err != nil {
 		return page.Page[Row]{}, err
 	}
-	return page.Build(items, size, func(r Row) string { return strconv.FormatInt(r.Seq, 10) }), nil
+	return page.Build(items, size, func(r Row) string {
+		return strconv.FormatInt(r.OccurredAt.UnixMicro(), 10) + "_" + r.ID.String()
+	}), nil
+}
+
+// parseCursor reads "<occurred_at in µs since the epoch>_<id>".
+func parseCursor(s string) (time.Time, uuid.UUID, bool) {
+	us, rest, ok := strings.Cut(s, "_")
+	if !ok {
+		return time.Time{}, uuid.Nil, false
+	}
+	n, err := strconv.ParseInt(us, 10, 64)
+	if err != nil {
+		return time.Time{}, uuid.Nil, false
+	}
+	id, err := uuid.Parse(rest)
+	if err != nil {
+		return time.Time{}, uuid.Nil, false
+	}
+	return time.UnixMicro(n).UTC(), id, true
 }
 
 // Canonical is the byte string hashed for a row; it matches audit_canonical() in SQL.
@@ -226,9 +260,10 @@ type Report struct {
 	Breaks []Break
 }
 
-// Verify walks every chain with the owner role's connection and reports the first
-// broken link of each chain: a changed row, a missing or reordered row, or a head
-// that does not match the last row.
+// Verify walks every chain — each stripe of a school's or district's chain is one
+// (migration 00085) — with the owner role's connection and reports the first broken
+// link of each chain: a changed row, a missing or reordered row, a head that does not
+// match the last row, or rows whose chain has no head.
 func Verify(ctx context.Context, conn *pgx.Conn) (Report, error) {
 	var rep Report
 	tx, err := conn.Begin(ctx)
@@ -254,6 +289,20 @@ func Verify(ctx context.Context, conn *pgx.Conn) (Report, error) {
 	})
 	if err != nil {
 		return rep, err
+	}
+	// Rows whose chain has no head (a head deleted with its whole chain, or rows
+	// planted under a new name) are a break too.
+	orphans, err := tx.Query(ctx, `SELECT DISTINCT chain FROM audit_log a
+		WHERE NOT EXISTS (SELECT 1 FROM audit_chain_heads h WHERE h.chain = a.chain) ORDER BY chain`)
+	if err != nil {
+		return rep, err
+	}
+	headless, err := pgx.CollectRows(orphans, pgx.RowTo[string])
+	if err != nil {
+		return rep, err
+	}
+	for _, c := range headless {
+		rep.Breaks = append(rep.Breaks, Break{c, 1, "rows without a chain head"})
 	}
 	for _, h := range heads {
 		rep.Chains++

@@ -23,6 +23,7 @@ type Config struct {
 	DatabaseURL        string        // app role: owns nothing, cannot bypass RLS
 	MigrateDatabaseURL string        // owner role: migrations only
 	DBMaxConns         int32         // pool size
+	ReadAuditAsync     bool          // XINQIAO_READ_AUDIT_COMMIT=async: audit-only transactions commit without waiting for the WAL flush
 	RedisAddr          string        //
 	RedisPassword      string        // secret
 	S3Endpoint         string        //
@@ -88,6 +89,7 @@ var Vars = []Var{
 	{"XINQIAO_DATABASE_URL", "postgres://xinqiao_app:xinqiao_app_local@127.0.0.1:55432/xinqiao?sslmode=disable", "PostgreSQL URL of the application role (owns nothing, no BYPASSRLS)", true},
 	{"XINQIAO_MIGRATE_DATABASE_URL", "postgres://xinqiao_owner:xinqiao_owner_local@127.0.0.1:55432/xinqiao?sslmode=disable", "PostgreSQL URL of the owner role, used by `xinqiao migrate` only", true},
 	{"XINQIAO_DB_MAX_CONNS", "10", "size of the PostgreSQL pool", false},
+	{"XINQIAO_READ_AUDIT_COMMIT", "sync", "sync, or async: a transaction whose only writes are its audit rows (a read) commits without waiting for the WAL flush (docs/security.md)", false},
 	{"XINQIAO_WORKER_ADDR", "127.0.0.1:8081", "listen address of the worker's /healthz and /metrics", false},
 	{"XINQIAO_WORKER_CONCURRENCY", "10", "jobs a worker runs at once", false},
 	{"XINQIAO_REDIS_ADDR", "127.0.0.1:56379", "Redis address (asynq)", false},
@@ -164,6 +166,13 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		errs = append(errs, fmt.Errorf("XINQIAO_DB_MAX_CONNS must be an integer in 1..1000"))
 	}
 	c.DBMaxConns = int32(n)
+	switch get("XINQIAO_READ_AUDIT_COMMIT") {
+	case "sync":
+	case "async":
+		c.ReadAuditAsync = true
+	default:
+		errs = append(errs, fmt.Errorf("XINQIAO_READ_AUDIT_COMMIT must be sync or async"))
+	}
 	if c.WorkerConcurrency, err = strconv.Atoi(get("XINQIAO_WORKER_CONCURRENCY")); err != nil || c.WorkerConcurrency < 1 || c.WorkerConcurrency > 500 {
 		errs = append(errs, fmt.Errorf("XINQIAO_WORKER_CONCURRENCY must be an integer in 1..500"))
 	}
@@ -246,6 +255,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database_url", MaskURL(c.DatabaseURL)),
 		slog.String("migrate_database_url", MaskURL(c.MigrateDatabaseURL)),
 		slog.Int("db_max_conns", int(c.DBMaxConns)),
+		slog.Bool("read_audit_async", c.ReadAuditAsync),
 		slog.String("redis_addr", c.RedisAddr),
 		slog.String("redis_password", mask(c.RedisPassword)),
 		slog.String("s3_endpoint", c.S3Endpoint),

@@ -19,6 +19,8 @@ func TestLoad(t *testing.T) {
 		{"defaults work for the local stack", nil, ""},
 		{"bad env", map[string]string{"XINQIAO_ENV": "staging"}, "XINQIAO_ENV"},
 		{"bad pool size", map[string]string{"XINQIAO_DB_MAX_CONNS": "zero"}, "XINQIAO_DB_MAX_CONNS"},
+		{"bad read audit commit", map[string]string{"XINQIAO_READ_AUDIT_COMMIT": "later"}, "XINQIAO_READ_AUDIT_COMMIT"},
+		{"async read audit commit", map[string]string{"XINQIAO_READ_AUDIT_COMMIT": "async"}, ""},
 		{"bad document cap", map[string]string{"XINQIAO_DOCUMENT_MAX_BYTES": "0"}, "XINQIAO_DOCUMENT_MAX_BYTES"},
 		{"bad ttl", map[string]string{"XINQIAO_SESSION_TTL": "5s"}, "XINQIAO_SESSION_TTL"},
 		{"production refuses local secrets", map[string]string{"XINQIAO_ENV": "production"}, "XINQIAO_DATABASE_URL must be set in production"},

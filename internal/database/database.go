@@ -30,6 +30,11 @@ import (
 // DB is the application's connection pool (as the app role).
 type DB struct {
 	Pool *pgxpool.Pool
+
+	// AsyncAuditCommit (XINQIAO_READ_AUDIT_COMMIT=async) commits transactions whose only
+	// writes are their queued audit rows with synchronous_commit off: see Tx.commit and
+	// docs/security.md for the durability trade-off.
+	AsyncAuditCommit bool
 }
 
 // Open connects a pool to url and pings it.
@@ -66,14 +71,20 @@ func (db *DB) Close() { db.Pool.Close() }
 // transaction-local settings (nothing survives on the pooled connection). It commits
 // when fn returns nil and rolls back on error or panic (the panic continues).
 //
+// Round trips: BEGIN and the scope settings go to the server as one simple query, and
+// statements queued with (*Tx).QueueBeforeCommit (the audit rows of audit.Record) go
+// in one pipelined batch with COMMIT, so a request that reads once and is audited
+// costs three round trips instead of five (docs/BENCHMARKS.md). fn receives a *Tx.
+//
 // A connection lost on the way (the database restarted, the network dropped) is an
 // Unavailable error whatever wrapped it, so callers answer 503, never 500. When the
 // connection is found dead before fn runs (a pooled connection that did not survive a
 // restart), the transaction is begun once more on a fresh connection: nothing ran yet.
 func (db *DB) InTx(ctx context.Context, a scope.Actor, fn func(tx pgx.Tx) error) (err error) {
+	var c *pgxpool.Conn
 	var tx pgx.Tx
 	for attempt := 0; ; attempt++ {
-		tx, err = db.begin(ctx, a)
+		c, tx, err = db.begin(ctx, a)
 		if err == nil {
 			break
 		}
@@ -81,43 +92,156 @@ func (db *DB) InTx(ctx context.Context, a scope.Actor, fn func(tx pgx.Tx) error)
 			return unavailable(err)
 		}
 	}
+	t := &Tx{Tx: tx, asyncAudit: db.AsyncAuditCommit}
 	defer func() {
 		if p := recover(); p != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
+			t.rollback(context.WithoutCancel(ctx))
+			c.Release()
 			panic(p)
 		}
 		if err != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
-			if fault.KindOf(err) == fault.Internal && (ConnectionLost(err) || tx.Conn().IsClosed()) {
+			t.rollback(context.WithoutCancel(ctx))
+			if fault.KindOf(err) == fault.Internal && (ConnectionLost(err) || c.Conn().IsClosed()) {
 				err = unavailable(err)
 			} else if fault.KindOf(err) == fault.Internal && DiskFull(err) {
 				err = outOfSpace(err)
 			}
 		}
+		c.Release() // a connection left inside a transaction is closed, not pooled
 	}()
-	if err = fn(tx); err != nil {
+	if err = fn(t); err != nil {
 		return err
 	}
-	if err = tx.Commit(ctx); err != nil {
+	if err = t.commit(ctx); err != nil {
 		return MapError(err)
 	}
 	return nil
 }
 
-// begin opens a transaction and sets the actor's scope in it.
-func (db *DB) begin(ctx context.Context, a scope.Actor) (pgx.Tx, error) {
-	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{})
-	if err != nil {
-		return nil, err
+// Tx is the transaction InTx hands to fn: a pgx.Tx that can also hold statements to
+// send together with COMMIT.
+type Tx struct {
+	pgx.Tx
+	queued     []queued
+	asyncAudit bool
+	done       bool
+}
+
+type queued struct {
+	sql  string
+	args []any
+}
+
+// QueueBeforeCommit queues a statement that must succeed for the transaction to commit
+// and whose result nobody reads: it is sent in one batch with COMMIT (or before the
+// next scope change, see SetScope). If it fails, the transaction rolls back and InTx
+// returns its error.
+func (t *Tx) QueueBeforeCommit(sql string, args ...any) {
+	t.queued = append(t.queued, queued{sql, args})
+}
+
+// flush sends the queued statements now, in one batch.
+func (t *Tx) flush(ctx context.Context) error {
+	if len(t.queued) == 0 {
+		return nil
 	}
-	if err := SetScope(ctx, tx, a); err != nil {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
-		if ConnectionLost(err) || tx.Conn().IsClosed() {
-			return nil, err
+	b := &pgx.Batch{}
+	for _, q := range t.queued {
+		b.Queue(q.sql, q.args...)
+	}
+	t.queued = nil
+	return t.Conn().SendBatch(ctx, b).Close()
+}
+
+// commit commits, with the queued statements in the same pipelined batch. With
+// AsyncAuditCommit, a transaction that wrote nothing before its queued statements (no
+// transaction id assigned: a read whose only writes are its audit rows) commits with
+// synchronous_commit off.
+func (t *Tx) commit(ctx context.Context) error {
+	if len(t.queued) == 0 {
+		t.done = true
+		return t.Tx.Commit(ctx)
+	}
+	b := &pgx.Batch{}
+	if t.asyncAudit {
+		b.Queue(`SELECT set_config('synchronous_commit', 'off', true) WHERE pg_current_xact_id_if_assigned() IS NULL`)
+	}
+	for _, q := range t.queued {
+		b.Queue(q.sql, q.args...)
+	}
+	n := len(t.queued)
+	t.queued = nil
+	b.Queue("COMMIT")
+	br := t.Conn().SendBatch(ctx, b)
+	if t.asyncAudit {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return err
 		}
-		return nil, fault.Wrap(err, "set request scope")
 	}
-	return tx, nil
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			if ConnectionLost(err) {
+				return err
+			}
+			return fault.Wrap(err, "statement queued before commit")
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	t.done = true
+	return nil
+}
+
+// rollback ends a transaction that is still open on the connection.
+func (t *Tx) rollback(ctx context.Context) {
+	if t.done {
+		return
+	}
+	t.done = true
+	if t.Conn().PgConn().TxStatus() == 'I' {
+		return // a failed COMMIT batch already ended it
+	}
+	_ = t.Tx.Rollback(ctx)
+}
+
+// begin takes a connection and opens a transaction with the actor's scope set, in one
+// round trip: BEGIN and the set_config calls as one simple-protocol query (the values
+// are UUIDs and a scope kind, rendered as literals).
+func (db *DB) begin(ctx context.Context, a scope.Actor) (*pgxpool.Conn, pgx.Tx, error) {
+	c, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := c.Conn().BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; " + scopeSQL(a)})
+	if err != nil {
+		lost := ConnectionLost(err) || c.Conn().IsClosed()
+		c.Release()
+		if lost {
+			return nil, nil, err
+		}
+		return nil, nil, fault.Wrap(err, "set request scope")
+	}
+	return c, tx, nil
+}
+
+// scopeSQL is the statement that sets a's scope, with literal values.
+func scopeSQL(a scope.Actor) string {
+	user, district, school, kind := scopeValues(a)
+	return "SELECT set_config('app.user_id', " + quote(user) + ", true), set_config('app.district_id', " + quote(district) +
+		", true), set_config('app.school_id', " + quote(school) + ", true), set_config('app.scope', " + quote(kind) + ", true)"
+}
+
+// quote renders s as a string literal (standard_conforming_strings is on, which pgx
+// itself requires of the simple protocol).
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 func unavailable(err error) error {
@@ -168,8 +292,21 @@ func outOfSpace(err error) error {
 }
 
 // SetScope writes the actor into transaction-local settings read by RLS policies.
+// Statements queued on tx (audit rows of the previous scope) are sent first.
 func SetScope(ctx context.Context, tx pgx.Tx, a scope.Actor) error {
-	var user, district, school string
+	if t, ok := tx.(*Tx); ok {
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
+	}
+	user, district, school, kind := scopeValues(a)
+	_, err := tx.Exec(ctx, `SELECT set_config('app.user_id', $1, true), set_config('app.district_id', $2, true),
+		set_config('app.school_id', $3, true), set_config('app.scope', $4, true)`,
+		user, district, school, kind)
+	return err
+}
+
+func scopeValues(a scope.Actor) (user, district, school, kind string) {
 	if a.UserID != [16]byte{} {
 		user = a.UserID.String()
 	}
@@ -179,10 +316,7 @@ func SetScope(ctx context.Context, tx pgx.Tx, a scope.Actor) error {
 	if a.SchoolID != [16]byte{} && a.Kind == scope.School {
 		school = a.SchoolID.String()
 	}
-	_, err := tx.Exec(ctx, `SELECT set_config('app.user_id', $1, true), set_config('app.district_id', $2, true),
-		set_config('app.school_id', $3, true), set_config('app.scope', $4, true)`,
-		user, district, school, string(a.Kind))
-	return err
+	return user, district, school, string(a.Kind)
 }
 
 // MapError turns PostgreSQL errors into domain errors; others become Internal.

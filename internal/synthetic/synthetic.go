@@ -460,6 +460,13 @@ func (g *gen) loadDistrict(ctx context.Context, conn *pgx.Conn, hash string) (in
 		rows([][]any{{g.district, "合成区（基准）", g.o.Code, created}}), true); err != nil {
 		return 0, err
 	}
+	// The synthetic users have no second factor: password logins, like the demo district
+	// (without this row MFA is required of counselors and leaders, migration 00052, and
+	// every benchmarked request would be refused as "MFA enrolment required").
+	if _, err := load(ctx, conn, "district_security_settings", []string{"district_id", "mfa_required"},
+		rows([][]any{{g.district, false}}), true); err != nil {
+		return 0, err
+	}
 	var schools, orgs, keys, users, members [][]any
 	for i, s := range g.schools {
 		schools = append(schools, []any{s.id, g.district, s.name, s.code, s.kind, created})

@@ -84,3 +84,37 @@ func (QueryTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.Trac
 	}
 	span.End()
 }
+
+// TraceBatchStart implements pgx.BatchTracer: a batch (one round trip) is a span, "db
+// BATCH", with a child span per statement named by its verb.
+func (QueryTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	ctx, span := Tracer().Start(ctx, "db BATCH", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", "postgresql"), attribute.String("db.operation", "BATCH")))
+	return context.WithValue(ctx, spanKey{}, span)
+}
+
+// TraceBatchQuery implements pgx.BatchTracer.
+func (QueryTracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	verb := "SQL"
+	if f := strings.Fields(data.SQL); len(f) > 0 {
+		verb = strings.ToUpper(f[0])
+	}
+	_, span := Tracer().Start(ctx, "db "+verb, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", "postgresql"), attribute.String("db.operation", verb)))
+	if data.Err != nil {
+		span.SetStatus(codes.Error, "query failed")
+	}
+	span.End()
+}
+
+// TraceBatchEnd implements pgx.BatchTracer.
+func (QueryTracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchEndData) {
+	span, ok := ctx.Value(spanKey{}).(trace.Span)
+	if !ok {
+		return
+	}
+	if data.Err != nil {
+		span.SetStatus(codes.Error, "batch failed")
+	}
+	span.End()
+}
