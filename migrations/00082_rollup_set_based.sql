@@ -60,12 +60,13 @@ $$;
 
 -- The cells of a set of (school, period kind, period start) — the one definition of
 -- every measure (students counted once per cell). Facts with a date are read once over
--- each school's span of the asked periods and joined to their week, month and term;
+-- each school's span of the asked periods and joined to their week, month and term
+-- (the starts of rollup_period_start, written inline: a call per fact is not inlined);
 -- stocks (the tier as of a period's end) and calendars (barometer weeks due, opening
 -- hours) are joined to the periods themselves.
 CREATE FUNCTION rollup_compute_set(p_schools uuid[], p_kinds text[], p_starts date[])
 RETURNS TABLE (school_id uuid, period_kind text, period_start date, measure text, grade text, gender text, category text, students bigint, value bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp SET work_mem = '64MB' SET enable_nestloop = off SET jit = off AS $$
   WITH periods AS MATERIALIZED (
     SELECT DISTINCT x.s AS school, x.k AS kind, x.p AS pstart,
       (x.p::timestamp AT TIME ZONE 'Asia/Shanghai') AS lo,
@@ -73,23 +74,22 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
       x.p AS dlo, rollup_period_end(x.k, x.p) AS dhi
     FROM unnest(p_schools, p_kinds, p_starts) AS x (s, k, p)
   ), span AS MATERIALIZED (
-    SELECT p.school, min(p.lo) AS lo, max(p.hi) AS hi, min(p.dlo) AS dlo, max(p.dhi) AS dhi FROM periods p GROUP BY p.school
-  ), kinds (kind) AS (
-    VALUES ('week'), ('month'), ('term')
+    -- One time span for all the schools: (school, time) index range scans for a refresh.
+    SELECT min(p.lo) AS lo, max(p.hi) AS hi, min(p.dlo) AS dlo, max(p.dhi) AS dhi FROM periods p
   ), pupil AS (
     SELECT st.school_id AS school, st.id, g.name AS grade, st.gender
-    FROM span sp JOIN students st ON st.school_id = sp.school JOIN org_units g ON g.school_id = st.school_id AND g.id = st.grade_id
+    FROM students st JOIN org_units g ON g.school_id = st.school_id AND g.id = st.grade_id
+    WHERE st.school_id = ANY (p_schools)
   ), sessions AS (
     SELECT s.school_id AS school, c.student_id, s.channel, s.categories, rollup_day(s.occurred_at) AS day
-    FROM span sp JOIN counseling_sessions s ON s.school_id = sp.school AND s.occurred_at >= sp.lo AND s.occurred_at < sp.hi
-    JOIN case_files c ON c.school_id = s.school_id AND c.id = s.case_file_id
+    FROM counseling_sessions s JOIN case_files c ON c.school_id = s.school_id AND c.id = s.case_file_id
+    WHERE s.school_id = ANY (p_schools) AND s.occurred_at >= (SELECT lo FROM span) AND s.occurred_at < (SELECT hi FROM span)
   ), invited AS (
     -- Students a campaign invites: enrolled, in the campaign's grades.
-    SELECT sp.school, c.id AS campaign_id, st.id AS student_id, rollup_day(c.opens_at) AS day
-    FROM span sp JOIN campaigns c ON sp.school = ANY (c.school_ids) AND c.opens_at >= sp.lo AND c.opens_at < sp.hi
-    JOIN students st ON st.school_id = sp.school AND st.status = 'enrolled'
+    SELECT st.school_id AS school, c.id AS campaign_id, st.id AS student_id, rollup_day(c.opens_at) AS day
+    FROM campaigns c JOIN students st ON st.school_id = ANY (c.school_ids) AND st.school_id = ANY (p_schools) AND st.status = 'enrolled'
     JOIN org_units g ON g.school_id = st.school_id AND g.id = st.grade_id
-    WHERE cardinality(c.grades) = 0 OR g.name = ANY (c.grades)
+    WHERE c.opens_at >= (SELECT lo FROM span) AND c.opens_at < (SELECT hi FROM span) AND (cardinality(c.grades) = 0 OR g.name = ANY (c.grades))
   ), events AS (
     -- Facts of one day: (school, day, measure, student, category).
     SELECT s.school, s.day, 'sessions_channel' AS measure, s.student_id, s.channel AS category FROM sessions s
@@ -97,20 +97,22 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT s.school, s.day, 'sessions_category', s.student_id, cat FROM sessions s, unnest(s.categories) cat
     UNION ALL
     SELECT a.school_id, rollup_day(a.taken_at), 'screening_band', a.student_id, a.instrument_code || ':' || a.band
-    FROM span sp JOIN assessments a ON a.school_id = sp.school AND a.taken_at >= sp.lo AND a.taken_at < sp.hi WHERE a.valid
+    FROM assessments a WHERE a.school_id = ANY (p_schools) AND a.taken_at >= (SELECT lo FROM span) AND a.taken_at < (SELECT hi FROM span) AND a.valid
     UNION ALL
     SELECT c.school_id, rollup_day(c.opened_at), x.measure, c.student_id, x.category
-    FROM span sp JOIN crises c ON c.school_id = sp.school AND c.opened_at >= sp.lo AND c.opened_at < sp.hi,
+    FROM crises c,
       LATERAL (VALUES ('crises_level', c.level), ('crises_ack', CASE WHEN c.assessed_at IS NULL THEN 'not_assessed'
         WHEN c.assessed_at - c.opened_at < interval '15 minutes' THEN 'lt_15m'
         WHEN c.assessed_at - c.opened_at < interval '1 hour' THEN 'lt_1h'
         WHEN c.assessed_at - c.opened_at < interval '4 hours' THEN 'lt_4h' ELSE 'ge_4h' END)) AS x (measure, category)
+    WHERE c.school_id = ANY (p_schools) AND c.opened_at >= (SELECT lo FROM span) AND c.opened_at < (SELECT hi FROM span)
     UNION ALL
     SELECT r.school_id, rollup_day(r.sent_at), x.measure, r.student_id, x.category
-    FROM span sp JOIN referrals r ON r.school_id = sp.school AND r.sent_at >= sp.lo AND r.sent_at < sp.hi,
+    FROM referrals r,
       LATERAL (SELECT 'referrals_status', r.status
         UNION ALL
         SELECT 'referrals_feedback', CASE WHEN r.feedback_at IS NOT NULL THEN 'feedback' ELSE 'no_feedback' END WHERE r.status <> 'declined') AS x (measure, category)
+    WHERE r.school_id = ANY (p_schools) AND r.sent_at >= (SELECT lo FROM span) AND r.sent_at < (SELECT hi FROM span)
     UNION ALL
     -- Screening completion per instrument: each invited student once per campaign instrument.
     SELECT v.school, v.day, 'screening_completion', v.student_id, i.code || ':' || CASE WHEN EXISTS (SELECT 1 FROM assessments a
@@ -130,16 +132,24 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT t.school, t.student_id, t.opened_at, t.changed_at AS from_at, lead(t.changed_at) OVER w AS to_at, t.tier
     FROM (
       SELECT c.school_id AS school, c.id, c.student_id, c.opened_at, '-infinity'::timestamptz AS changed_at, 0 AS o, NULL::uuid AS rid, 'none' AS tier
-      FROM span sp JOIN case_files c ON c.school_id = sp.school AND c.opened_at < sp.hi
+      FROM case_files c WHERE c.school_id = ANY (p_schools) AND c.opened_at < (SELECT hi FROM span)
       UNION ALL
       SELECT c.school_id, c.id, c.student_id, c.opened_at, r.changed_at, 1, r.id, r.to_tier
-      FROM span sp JOIN case_files c ON c.school_id = sp.school AND c.opened_at < sp.hi
-      JOIN risk_tier_changes r ON r.school_id = c.school_id AND r.case_file_id = c.id AND r.changed_at < sp.hi
+      FROM case_files c JOIN risk_tier_changes r ON r.school_id = c.school_id AND r.case_file_id = c.id AND r.changed_at < (SELECT hi FROM span)
+      WHERE c.school_id = ANY (p_schools) AND c.opened_at < (SELECT hi FROM span)
     ) t
     WINDOW w AS (PARTITION BY t.school, t.id ORDER BY t.changed_at, t.o, t.rid)
+  ), event_periods AS MATERIALIZED (
+    -- Each fact's week, month and term (rollup_period_start, written inline: a call per
+    -- fact is not inlined), before the join, so the periods join hashes on all three keys.
+    SELECT e.school, k.kind, k.pstart, e.measure, e.student_id, e.category
+    FROM events e CROSS JOIN LATERAL (VALUES ('week', date_trunc('week', e.day)::date), ('month', date_trunc('month', e.day)::date),
+      ('term', CASE WHEN extract(month FROM e.day) BETWEEN 2 AND 7 THEN make_date(extract(year FROM e.day)::int, 2, 1)
+        WHEN extract(month FROM e.day) = 1 THEN make_date(extract(year FROM e.day)::int - 1, 8, 1)
+        ELSE make_date(extract(year FROM e.day)::int, 8, 1) END)) AS k (kind, pstart)
   ), facts AS (
-    SELECT p.school, p.kind, p.pstart, e.measure, e.student_id, e.category
-    FROM events e CROSS JOIN kinds k JOIN periods p ON p.school = e.school AND p.kind = k.kind AND p.pstart = rollup_period_start(k.kind, e.day)
+    SELECT e.school, e.kind, e.pstart, e.measure, e.student_id, e.category
+    FROM event_periods e JOIN periods p ON p.school = e.school AND p.kind = e.kind AND p.pstart = e.pstart
     UNION ALL
     SELECT p.school, p.kind, p.pstart, 'case_files_tier', t.student_id, t.tier
     FROM tiers t JOIN periods p ON p.school = t.school AND p.hi > t.opened_at AND p.hi > t.from_at AND (t.to_at IS NULL OR p.hi <= t.to_at)
@@ -150,8 +160,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     FROM facts f JOIN pupil p ON p.school = f.school AND p.id = f.student_id
     GROUP BY f.school, f.kind, f.pstart, f.measure, f.category, p.grade, p.gender, f.student_id
   ), liaison AS (
-    SELECT DISTINCT m.school_id AS school, m.homeroom_id FROM span sp JOIN memberships m ON m.school_id = sp.school
-    WHERE m.role = 'peer_liaison' AND m.homeroom_id IS NOT NULL
+    SELECT DISTINCT m.school_id AS school, m.homeroom_id FROM memberships m
+    WHERE m.school_id = ANY (p_schools) AND m.role = 'peer_liaison' AND m.homeroom_id IS NOT NULL
   ), units AS (
     -- Measures about homerooms, activities, requests and the room: no grade or gender.
     -- Barometer: due = each homeroom with a peer liaison × each week of the period up to this week.
@@ -166,23 +176,28 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     FROM (
       -- Reports of homerooms without a liaison now still count as submitted.
       SELECT r.school_id AS school, r.week_start AS day, 'barometer_submission' AS measure, r.homeroom_id::text AS unit, 'submitted' AS category, 1::bigint AS amount
-      FROM span sp JOIN barometer_reports r ON r.school_id = sp.school AND r.week_start >= sp.dlo AND r.week_start < sp.dhi
-      WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.school_id = r.school_id AND m.role = 'peer_liaison' AND m.homeroom_id = r.homeroom_id)
+      FROM barometer_reports r
+      WHERE r.school_id = ANY (p_schools) AND r.week_start >= (SELECT dlo FROM span) AND r.week_start < (SELECT dhi FROM span) AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.school_id = r.school_id AND m.role = 'peer_liaison' AND m.homeroom_id = r.homeroom_id)
       UNION ALL
       SELECT r.school_id, r.week_start, 'barometer_mood', r.homeroom_id::text, r.mood::text, 1
-      FROM span sp JOIN barometer_reports r ON r.school_id = sp.school AND r.week_start >= sp.dlo AND r.week_start < sp.dhi
+      FROM barometer_reports r
+      WHERE r.school_id = ANY (p_schools) AND r.week_start >= (SELECT dlo FROM span) AND r.week_start < (SELECT dhi FROM span)
       UNION ALL
       SELECT a.school_id, a.held_on, x.measure, a.id::text, a.type, x.amount
-      FROM span sp JOIN activities a ON a.school_id = sp.school AND a.held_on >= sp.dlo AND a.held_on < sp.dhi,
+      FROM activities a,
         LATERAL (VALUES ('activities_type', 1::bigint), ('activities_attendance', a.attendance::bigint)) AS x (measure, amount)
-      WHERE a.type <> 'room_hours'
+      WHERE a.school_id = ANY (p_schools) AND a.held_on >= (SELECT dlo FROM span) AND a.held_on < (SELECT dhi FROM span) AND a.type <> 'room_hours'
       UNION ALL
       -- Requests from the public page: answered within two school days (Mon–Fri), later, or not yet.
       SELECT a.school_id, rollup_day(a.created_at), 'room_requests', a.id::text, CASE WHEN a.answered_at IS NULL THEN 'unanswered'
         WHEN rollup_school_days(rollup_day(a.created_at), rollup_day(a.answered_at)) <= 2 THEN 'within_2_school_days' ELSE 'later' END, 1
-      FROM span sp JOIN appointments a ON a.school_id = sp.school AND a.created_at >= sp.lo AND a.created_at < sp.hi
-      WHERE a.source = 'public_request'
-    ) e CROSS JOIN kinds k JOIN periods p ON p.school = e.school AND p.kind = k.kind AND p.pstart = rollup_period_start(k.kind, e.day)
+      FROM appointments a
+      WHERE a.school_id = ANY (p_schools) AND a.created_at >= (SELECT lo FROM span) AND a.created_at < (SELECT hi FROM span) AND a.source = 'public_request'
+    ) e CROSS JOIN LATERAL (VALUES ('week', date_trunc('week', e.day)::date), ('month', date_trunc('month', e.day)::date),
+      ('term', CASE WHEN extract(month FROM e.day) BETWEEN 2 AND 7 THEN make_date(extract(year FROM e.day)::int, 2, 1)
+        WHEN extract(month FROM e.day) = 1 THEN make_date(extract(year FROM e.day)::int - 1, 8, 1)
+        ELSE make_date(extract(year FROM e.day)::int, 8, 1) END)) AS k (kind, pstart)
+    JOIN periods p ON p.school = e.school AND p.kind = k.kind AND p.pstart = k.pstart
   ), room AS (
     SELECT p.school, p.kind, p.pstart, p.dlo, p.dhi FROM periods p WHERE EXISTS (SELECT 1 FROM room_opening_hours h WHERE h.school_id = p.school)
   ), room_days AS (
@@ -288,6 +303,29 @@ END $$;
 CREATE OR REPLACE FUNCTION rollup_rebuild_school(p_school uuid) RETURNS TABLE (period_kind text, period_start date)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT * FROM rollup_rebuild_schools(ARRAY[p_school])
+$$;
+
+-- Every period (of every kind) from the school's first data to today. rollup_day is
+-- monotonic, so rollup_day(min(t)) = min(rollup_day(t)) and the (school, time) indexes
+-- answer each bound with one index probe instead of a scan of the school's rows.
+CREATE OR REPLACE FUNCTION rollup_school_periods(p_school uuid) RETURNS TABLE (period_kind text, period_start date)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH first AS (
+    SELECT least(
+      rollup_day((SELECT min(occurred_at) FROM counseling_sessions WHERE school_id = p_school)),
+      rollup_day((SELECT min(opened_at) FROM case_files WHERE school_id = p_school)),
+      rollup_day((SELECT min(taken_at) FROM assessments WHERE school_id = p_school)),
+      rollup_day((SELECT min(opened_at) FROM crises WHERE school_id = p_school)),
+      rollup_day((SELECT min(sent_at) FROM referrals WHERE school_id = p_school)),
+      rollup_day((SELECT min(opens_at) FROM campaigns WHERE p_school = ANY (school_ids))),
+      (SELECT min(week_start) FROM barometer_reports WHERE school_id = p_school),
+      (SELECT min(held_on) FROM activities WHERE school_id = p_school),
+      rollup_day((SELECT min(created_at) FROM appointments WHERE school_id = p_school AND source = 'public_request'))) AS d
+  ), days AS (
+    SELECT generate_series(f.d, greatest(f.d, rollup_day(now()), rollup_day((SELECT max(occurred_at) FROM counseling_sessions WHERE school_id = p_school))),
+      interval '1 day')::date AS d FROM first f WHERE f.d IS NOT NULL
+  )
+  SELECT DISTINCT k, rollup_period_start(k, days.d) FROM days, unnest(ARRAY['week', 'month', 'term']) k
 $$;
 
 -- The periods of several schools that were never computed.
