@@ -25,6 +25,10 @@ CREATE UNIQUE INDEX rollup_dirty_pending ON rollup_dirty (school_id, day) NULLS 
 CREATE INDEX rollup_dirty_claim ON rollup_dirty (claim) WHERE claim IS NOT NULL;
 -- The district sums and the deletes read one district's cells of one period.
 CREATE INDEX rollup_cells_period ON rollup_cells (district_id, period_kind, period_start);
+-- Publication reads a unit's school rows and the district's rows, never the schools'
+-- grade and gender breakdowns (most of the cells): index only what it reads.
+CREATE INDEX rollup_cells_published ON rollup_cells (district_id, measure, period_start, period_kind)
+  WHERE school_id = '00000000-0000-0000-0000-000000000000' OR (grade = '' AND gender = '');
 
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION rollup_mark(p_school uuid, p_day date) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
@@ -327,6 +331,36 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   )
   SELECT DISTINCT k, rollup_period_start(k, days.d) FROM days, unnest(ARRAY['week', 'month', 'term']) k
 $$;
+
+-- The cells of several publication units of one measure: one index range per unit (the
+-- generic plan of a join of the units read the measure's every period).
+CREATE OR REPLACE FUNCTION rollup_units_cells(p_district uuid, p_measure text, p_kinds text[], p_froms date[], p_tos date[])
+RETURNS TABLE (unit integer, period_kind text, period_start date, school_id uuid, grade text, gender text, category text, students bigint, value bigint, schools integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+  FOR i IN 1 .. coalesce(cardinality(p_kinds), 0) LOOP
+    RETURN QUERY SELECT i, c.period_kind, c.period_start, c.school_id, c.grade, c.gender, c.category, c.students, c.value, c.schools
+    FROM rollup_cells c WHERE c.district_id = p_district AND c.measure = p_measure
+      AND c.period_start >= p_froms[i] AND c.period_start <= p_tos[i] AND c.period_kind = ANY (string_to_array(p_kinds[i], ','))
+      AND (c.school_id = '00000000-0000-0000-0000-000000000000' OR (c.grade = '' AND c.gender = ''))
+      AND NOT (c.grade <> '' AND c.gender <> '');
+  END LOOP;
+END $$;
+
+-- Replace the labels of several units of one measure (one index range per unit, as above).
+CREATE OR REPLACE FUNCTION rollup_put_published_units(p_district uuid, p_measure text, p_kinds text[], p_froms date[], p_tos date[], p_threshold integer,
+  p_period_kinds text[], p_starts date[], p_row_kinds text[], p_row_keys text[], p_categories text[], p_labels text[])
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  FOR i IN 1 .. coalesce(cardinality(p_kinds), 0) LOOP
+    DELETE FROM rollup_published p WHERE p.district_id = p_district AND p.measure = p_measure
+      AND p.period_kind = ANY (string_to_array(p_kinds[i], ',')) AND p.period_start >= p_froms[i] AND p.period_start <= p_tos[i];
+  END LOOP;
+  INSERT INTO rollup_published (district_id, measure, period_kind, period_start, row_kind, row_key, category, label, threshold)
+  SELECT p_district, p_measure, x.k, x.s, x.rk, x.key, x.c, x.l, p_threshold
+  FROM unnest(p_period_kinds, p_starts, p_row_kinds, p_row_keys, p_categories, p_labels) AS x (k, s, rk, key, c, l);
+END $$;
 
 -- The periods of several schools that were never computed.
 CREATE FUNCTION rollup_uncomputed_periods_of(p_schools uuid[]) RETURNS TABLE (school_id uuid, period_kind text, period_start date)
