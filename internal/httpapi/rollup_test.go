@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -344,5 +345,92 @@ func TestPublishedRollupsNeverShowASmallCount(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("a district role reads the raw rollup cells: %v", err)
+	}
+}
+
+// A write never waits for a refresh: while a refresh batch's recompute transaction is
+// open (held by the test), sessions of the very school and day it claimed, and of
+// another day, are written with a lock_timeout that turns any wait into an error. The
+// change leaves a fresh mark that the next refresh consumes; a recompute that fails
+// keeps its marks for the next one; the result equals the full rebuild.
+func TestRollupRefreshNeverBlocksAWrite(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s1 := w.target("s1")
+	ctx := context.Background()
+	day := time.Now().Add(-2 * time.Hour)
+	insert := func(tx pgx.Tx, at time.Time) {
+		t.Helper()
+		if _, err := tx.Exec(ctx, `INSERT INTO counseling_sessions (school_id, id, case_file_id, occurred_at, channel, participants, initiated_by, categories,
+			duration_minutes, summary, created_by) SELECT $1, $2, $3, $4, 'phone', '{student}', 'self', '{family}', 30, '\x00', opened_by FROM case_files WHERE id = $3`,
+			s1.school, uuid.New(), s1.caseFile, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.ownerQuery(func(tx pgx.Tx) {
+		insert(tx, day)
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n := w.scalar(`SELECT count(*) FROM rollup_dirty WHERE school_id = $1 AND day = rollup_day($2)`, s1.school, day); n != 1 {
+		t.Fatalf("marks of the day before the refresh: %d", n)
+	}
+	inside, release := make(chan struct{}), make(chan struct{})
+	held := &rollup.Service{DB: w.db.App, InRecompute: func(context.Context) error {
+		close(inside)
+		<-release
+		return nil
+	}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := held.Refresh(ctx)
+		done <- err
+	}()
+	<-inside
+	// The refresh holds its claimed marks and its recompute open: write the same school
+	// and day, and another day, with any lock wait an error.
+	w.ownerQuery(func(tx pgx.Tx) {
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '1s'`); err != nil {
+			t.Fatal(err)
+		}
+		insert(tx, day)
+		insert(tx, day.AddDate(0, 0, -10))
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatalf("a write waited for the refresh: %v", err)
+		}
+	})
+	if n := w.scalar(`SELECT count(*) FROM rollup_dirty WHERE claim IS NULL AND school_id = $1 AND day = rollup_day($2)`, s1.school, day); n != 1 {
+		t.Fatalf("the write during the refresh left %d pending marks of its day, want 1", n)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The claimed marks are consumed; the two written during the refresh wait.
+	if n := w.scalar(`SELECT count(*) FROM rollup_dirty`); n != 2 {
+		t.Fatalf("marks after the held refresh: %d, want the 2 written meanwhile", n)
+	}
+	// A recompute that fails leaves its marks (claimed) for the next refresh.
+	failing := &rollup.Service{DB: w.db.App, InRecompute: func(context.Context) error { return errors.New("recompute failed") }}
+	if _, err := failing.Refresh(ctx); err == nil {
+		t.Fatal("the failing refresh succeeded")
+	}
+	if n := w.scalar(`SELECT count(*) FROM rollup_dirty`); n != 2 {
+		t.Fatalf("marks after a failed refresh: %d, want 2", n)
+	}
+	svc := &rollup.Service{DB: w.db.App}
+	if n, err := svc.Refresh(ctx); err != nil || n != 2 {
+		t.Fatalf("refresh after the failure: %d marks, %v", n, err)
+	}
+	if n := w.scalar(`SELECT count(*) FROM rollup_dirty`); n != 0 {
+		t.Fatalf("dirty marks left: %d", n)
+	}
+	incremental := w.cells(s1.district)
+	if err := svc.Rebuild(ctx, s1.district); err != nil {
+		t.Fatal(err)
+	}
+	if full := w.cells(s1.district); strings.Join(incremental, "\n") != strings.Join(full, "\n") {
+		t.Fatalf("incremental (%d cells) differs from the full rebuild (%d cells)\nfirst difference: %s", len(incremental), len(full), firstDiff(incremental, full))
 	}
 }

@@ -7,11 +7,12 @@ package rollup
 
 import (
 	"context"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/xinqiao/xinqiao/internal/database"
 	"github.com/xinqiao/xinqiao/internal/program"
@@ -34,6 +35,9 @@ type Service struct {
 	Batch int
 	// Now is the clock of plan compliance (tests move it); nil is time.Now.
 	Now func() time.Time
+	// InRecompute, when set, runs at the end of each refresh batch's recompute
+	// transaction, before it commits (tests hold a refresh open with it).
+	InRecompute func(ctx context.Context) error
 }
 
 type period struct {
@@ -47,146 +51,215 @@ type districtPeriod struct {
 }
 
 // Refresh recomputes the cells of every dirty school and period, and the district sums
-// of those periods, batch by batch. Each batch is one transaction: if it fails, its
-// marks return and nothing is half-applied; running it twice changes nothing more. It
-// returns how many marks it consumed.
-func (s *Service) Refresh(ctx context.Context) (int, error) {
+// of those periods, batch by batch. It holds the rollup advisory lock (one refresher or
+// rebuild at a time: district sums must read every school's latest cells) on one
+// connection for its whole run. Each batch claims its marks in a short transaction of
+// its own and recomputes in another, which also consumes exactly the claimed marks: a
+// write never waits for a refresh (a change committed meanwhile leaves a new mark for
+// the next refresh), and if the recompute fails its marks stay (claimed, and claimed
+// again by the next refresher). Running it twice changes nothing more. It returns how
+// many marks it consumed.
+func (s *Service) Refresh(ctx context.Context) (total int, err error) {
 	batch := s.Batch
 	if batch <= 0 {
 		batch = 500
 	}
-	total := 0
+	conn, err := s.DB.Pool.Acquire(ctx)
+	if err != nil {
+		return 0, database.MapError(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('xinqiao:rollup'))`); err != nil {
+		return 0, database.MapError(err)
+	}
+	defer func() {
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('xinqiao:rollup'))`); uerr != nil {
+			// Never hand a connection that may still hold the lock back to the pool.
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
 	for {
-		n := 0
-		err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-			// One refresher at a time: district sums must read every school's latest cells.
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('xinqiao:rollup'))`); err != nil {
-				return database.MapError(err)
-			}
-			rows, err := tx.Query(ctx, `SELECT district_id, school_id, day FROM rollup_claim($1)`, batch)
+		claim := uuid.New()
+		var marks []mark
+		err := connTx(ctx, conn, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT district_id, school_id, day FROM rollup_claim_marks($1, $2)`, claim, batch)
 			if err != nil {
 				return database.MapError(err)
 			}
-			type mark struct {
-				district, school uuid.UUID
-				day              *time.Time
-			}
-			marks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mark, error) {
+			marks, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (mark, error) {
 				var m mark
 				return m, r.Scan(&m.district, &m.school, &m.day)
 			})
-			if err != nil {
-				return database.MapError(err)
-			}
-			n = len(marks)
-			schoolPeriods := map[uuid.UUID]map[period]bool{}
-			rebuild := map[uuid.UUID]uuid.UUID{}
-			districts := map[districtPeriod]bool{}
-			for _, m := range marks {
-				if m.day == nil {
-					rebuild[m.school] = m.district
-					continue
-				}
-				if schoolPeriods[m.school] == nil {
-					schoolPeriods[m.school] = map[period]bool{}
-				}
-				for _, k := range []string{"week", "month", "term"} {
-					p := period{k, Start(k, *m.day)}
-					schoolPeriods[m.school][p] = true
-					districts[districtPeriod{m.district, p}] = true
-				}
-			}
-			for school, district := range rebuild {
-				delete(schoolPeriods, school)
-				ps, err := rebuildSchool(ctx, tx, school)
-				if err != nil {
-					return err
-				}
-				for _, p := range ps {
-					districts[districtPeriod{district, p}] = true
-				}
-			}
-			for _, m := range marks {
-				ps, ok := schoolPeriods[m.school]
-				if !ok || m.day == nil {
-					continue
-				}
-				// Periods never computed (a new week, or before the first computed one).
-				rows, err := tx.Query(ctx, `SELECT period_kind, period_start FROM rollup_uncomputed_periods($1)`, m.school)
-				if err != nil {
-					return database.MapError(err)
-				}
-				missing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (period, error) {
-					var p period
-					return p, r.Scan(&p.kind, &p.start)
-				})
-				if err != nil {
-					return database.MapError(err)
-				}
-				for _, p := range missing {
-					ps[p] = true
-					districts[districtPeriod{m.district, p}] = true
-				}
-			}
-			for school, ps := range schoolPeriods {
-				// Months before terms: a term sums its months' calendar measures.
-				list := make([]period, 0, len(ps))
-				for p := range ps {
-					list = append(list, p)
-				}
-				sort.Slice(list, func(i, j int) bool {
-					if list[i].kind != list[j].kind {
-						return list[i].kind < list[j].kind
-					}
-					return list[i].start.Before(list[j].start)
-				})
-				for _, p := range list {
-					if _, err := tx.Exec(ctx, `SELECT rollup_refresh_school($1, $2, $3)`, school, p.kind, p.start); err != nil {
-						return database.MapError(err)
-					}
-				}
-			}
-			// Plan compliance of every district with a mark (it depends on activities,
-			// evidence, barometer reports and the day, so it is recomputed as a whole).
-			seen := map[uuid.UUID]bool{}
-			for _, m := range marks {
-				if seen[m.district] {
-					continue
-				}
-				seen[m.district] = true
-				ps, err := s.compliance(ctx, tx, m.district)
-				if err != nil {
-					return err
-				}
-				for _, p := range ps {
-					districts[districtPeriod{m.district, p}] = true
-				}
-			}
-			for dp := range districts {
-				if _, err := tx.Exec(ctx, `SELECT rollup_refresh_district($1, $2, $3)`, dp.district, dp.kind, dp.start); err != nil {
-					return database.MapError(err)
-				}
-			}
-			// The publication units holding a changed cell are suppressed again once, at the end.
-			return markPublish(ctx, tx, districts)
+			return database.MapError(err)
 		})
 		if err != nil {
 			return total, err
 		}
-		total += n
-		if n < batch {
+		if len(marks) == 0 {
+			break
+		}
+		err = connTx(ctx, conn, func(tx pgx.Tx) error {
+			if err := s.recompute(ctx, tx, marks); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `SELECT rollup_consume_marks($1)`, claim); err != nil {
+				return database.MapError(err)
+			}
+			if s.InRecompute != nil {
+				return s.InRecompute(ctx)
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(marks)
+		if len(marks) < batch {
 			break
 		}
 	}
 	// Suppress again every publication unit that holds a changed cell (also those left by
 	// a refresh that stopped before this step: the marks wait in rollup_publish_dirty).
-	err := s.DB.InTx(ctx, scope.Actor{}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('xinqiao:rollup'))`); err != nil {
-			return database.MapError(err)
-		}
+	err = connTx(ctx, conn, func(tx pgx.Tx) error {
 		return publishPending(ctx, tx, nil)
 	})
 	return total, err
+}
+
+type mark struct {
+	district, school uuid.UUID
+	day              *time.Time
+}
+
+// connTx runs fn in a transaction on conn (the refresher's own connection) with the
+// system scope.
+func connTx(ctx context.Context, conn *pgxpool.Conn, fn func(tx pgx.Tx) error) (err error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return database.MapError(err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := database.SetScope(ctx, tx, scope.Actor{}); err != nil {
+		return database.MapError(err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return database.MapError(tx.Commit(ctx))
+}
+
+// recompute writes the cells of the marks' schools and periods (all of them for a NULL
+// day), plan compliance and the district sums of the touched periods, each step one
+// set-based statement per district.
+func (s *Service) recompute(ctx context.Context, tx pgx.Tx, marks []mark) error {
+	type schoolPeriod struct {
+		school uuid.UUID
+		period
+	}
+	rebuild := map[uuid.UUID][]uuid.UUID{} // district → schools rebuilt whole
+	rebuilt := map[uuid.UUID]bool{}
+	districtOf := map[uuid.UUID]uuid.UUID{}
+	for _, m := range marks {
+		districtOf[m.school] = m.district
+		if m.day == nil && !rebuilt[m.school] {
+			rebuilt[m.school] = true
+			rebuild[m.district] = append(rebuild[m.district], m.school)
+		}
+	}
+	districts := map[districtPeriod]bool{}
+	for district, schools := range rebuild {
+		ps, err := rebuildSchools(ctx, tx, schools)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			districts[districtPeriod{district, p}] = true
+		}
+	}
+	dirty := map[schoolPeriod]bool{}
+	var schools []uuid.UUID
+	for _, m := range marks {
+		if m.day == nil || rebuilt[m.school] {
+			continue
+		}
+		for _, k := range []string{"week", "month", "term"} {
+			dirty[schoolPeriod{m.school, period{k, Start(k, *m.day)}}] = true
+		}
+		if !slices.Contains(schools, m.school) {
+			schools = append(schools, m.school)
+		}
+	}
+	if len(schools) > 0 {
+		// Periods never computed (a new week, or before the first computed one).
+		rows, err := tx.Query(ctx, `SELECT school_id, period_kind, period_start FROM rollup_uncomputed_periods_of($1)`, schools)
+		if err != nil {
+			return database.MapError(err)
+		}
+		missing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (schoolPeriod, error) {
+			var p schoolPeriod
+			return p, r.Scan(&p.school, &p.kind, &p.start)
+		})
+		if err != nil {
+			return database.MapError(err)
+		}
+		for _, p := range missing {
+			dirty[p] = true
+		}
+		ss := make([]uuid.UUID, 0, len(dirty))
+		ks := make([]string, 0, len(dirty))
+		ps := make([]time.Time, 0, len(dirty))
+		for p := range dirty {
+			ss, ks, ps = append(ss, p.school), append(ks, p.kind), append(ps, p.start)
+			districts[districtPeriod{districtOf[p.school], p.period}] = true
+		}
+		if _, err := tx.Exec(ctx, `SELECT rollup_refresh_periods($1, $2, $3)`, ss, ks, ps); err != nil {
+			return database.MapError(err)
+		}
+	}
+	// Plan compliance of every district with a mark (it depends on activities,
+	// evidence, barometer reports and the day, so it is recomputed as a whole).
+	seen := map[uuid.UUID]bool{}
+	for _, m := range marks {
+		if seen[m.district] {
+			continue
+		}
+		seen[m.district] = true
+		ps, err := s.compliance(ctx, tx, m.district)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			districts[districtPeriod{m.district, p}] = true
+		}
+	}
+	if err := refreshDistricts(ctx, tx, districts); err != nil {
+		return err
+	}
+	// The publication units holding a changed cell are suppressed again once, at the end.
+	return markPublish(ctx, tx, districts)
+}
+
+// refreshDistricts recomputes the all-schools cells of the touched district periods.
+func refreshDistricts(ctx context.Context, tx pgx.Tx, touched map[districtPeriod]bool) error {
+	byDistrict := map[uuid.UUID][]period{}
+	for dp := range touched {
+		byDistrict[dp.district] = append(byDistrict[dp.district], dp.period)
+	}
+	for d, ps := range byDistrict {
+		kinds := make([]string, len(ps))
+		starts := make([]time.Time, len(ps))
+		for i, p := range ps {
+			kinds[i], starts[i] = p.kind, p.start
+		}
+		if _, err := tx.Exec(ctx, `SELECT rollup_refresh_district_periods($1, $2, $3)`, d, kinds, starts); err != nil {
+			return database.MapError(err)
+		}
+	}
+	return nil
 }
 
 // markPublish records the touched district periods for publication.
@@ -229,8 +302,8 @@ func publishPending(ctx context.Context, tx pgx.Tx, district *uuid.UUID) error {
 	return publish(ctx, tx, touched)
 }
 
-func rebuildSchool(ctx context.Context, tx pgx.Tx, school uuid.UUID) ([]period, error) {
-	rows, err := tx.Query(ctx, `SELECT period_kind, period_start FROM rollup_rebuild_school($1)`, school)
+func rebuildSchools(ctx context.Context, tx pgx.Tx, schools []uuid.UUID) ([]period, error) {
+	rows, err := tx.Query(ctx, `SELECT period_kind, period_start FROM rollup_rebuild_schools($1)`, schools)
 	if err != nil {
 		return nil, database.MapError(err)
 	}
@@ -259,29 +332,21 @@ func (s *Service) Rebuild(ctx context.Context, district uuid.UUID) error {
 		if err != nil {
 			return database.MapError(err)
 		}
-		periods := map[period]bool{}
-		for _, school := range schools {
-			ps, err := rebuildSchool(ctx, tx, school)
-			if err != nil {
-				return err
-			}
-			for _, p := range ps {
-				periods[p] = true
-			}
+		// Every period of every school in one set-based statement.
+		ps, err := rebuildSchools(ctx, tx, schools)
+		if err != nil {
+			return err
 		}
 		cps, err := s.compliance(ctx, tx, district)
 		if err != nil {
 			return err
 		}
-		for _, p := range cps {
-			periods[p] = true
-		}
 		touched := map[districtPeriod]bool{}
-		for p := range periods {
-			if _, err := tx.Exec(ctx, `SELECT rollup_refresh_district($1, $2, $3)`, district, p.kind, p.start); err != nil {
-				return database.MapError(err)
-			}
+		for _, p := range append(ps, cps...) {
 			touched[districtPeriod{district, p}] = true
+		}
+		if err := refreshDistricts(ctx, tx, touched); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `SELECT rollup_clear_published($1)`, district); err != nil {
 			return database.MapError(err)
