@@ -262,6 +262,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			"minio":    store.Ping,
 		},
 	}
+	if cfg.RateStore == "redis" {
+		srv.RateStore = httpapi.RedisRates{Client: rdb}
+	}
+	srv.CursorKey = a.ring.Derive("pagination-cursor")
 	handler := srv.Handler()
 	if d, err := time.ParseDuration(os.Getenv("XINQIAO_CHAOS_ANSWER_DELAY")); err == nil && d > 0 && cfg.Env != "production" {
 		log.Warn("chaos answer delay is on: writes answer late, after their commit", "delay", d)
@@ -583,14 +587,19 @@ func keysRotate(ctx context.Context, cfg config.Config, stdout io.Writer) error 
 	}
 	defer db.Close()
 	var moved int
+	var secrets keyring.SecretsRotated
 	err = db.InTx(ctx, scope.Actor{Kind: "keys", Username: "system:keys"}, func(tx pgx.Tx) error {
-		moved, err = ring.Rotate(ctx, tx)
+		if moved, err = ring.Rotate(ctx, tx); err != nil {
+			return err
+		}
+		secrets, err = ring.RotateSecrets(ctx, tx)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "keys: %d data key(s) re-wrapped with the current master key; no data was re-encrypted\n", moved)
+	fmt.Fprintf(stdout, "keys: %d TOTP secret(s) and %d research key(s) sealed again with the current master key\n", secrets.TOTP, secrets.Research)
 	return nil
 }
 
