@@ -1063,7 +1063,7 @@ func TestMetricsCarryNoIdentifiers(t *testing.T) {
 	own := w.target("s1")
 	tok := w.token("counselor.s1")
 	w.do(tok, "GET", "/api/v1/schools/"+own.school.String()+"/students/"+own.student.String(), nil)
-	w.do(tok, "GET", "/api/v1/schools/"+own.school.String()+"/students?q="+own.studentNumber, nil)
+	w.do(tok, "POST", "/api/v1/schools/"+own.school.String()+"/students/search", map[string]any{"q": own.studentNumber})
 	w.do(tok, "GET", "/api/v1/schools/"+w.schools["d2.s1"].String()+"/students", nil)
 	r := w.do("", "GET", "/metrics", nil)
 	body := string(r.body)
