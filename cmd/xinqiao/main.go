@@ -82,7 +82,7 @@ Usage:
                                 bootstrap a district and its first admin
                                 (password from XINQIAO_ADMIN_PASSWORD)
   xinqiao audit verify          verify every audit hash chain (owner role)
-  xinqiao keys rotate           re-wrap every school data key with XINQIAO_MASTER_KEY
+  xinqiao keys rotate           re-wrap every school data key (and re-seal TOTP secrets and research keys) with XINQIAO_MASTER_KEY
   xinqiao docs permissions      print docs/permissions.md from the policy
   xinqiao healthcheck [--worker] exit 0 when /healthz of serve (or the worker) answers
 
