@@ -82,7 +82,7 @@ Usage:
                                 bootstrap a district and its first admin
                                 (password from XINQIAO_ADMIN_PASSWORD)
   xinqiao audit verify          verify every audit hash chain (owner role)
-  xinqiao keys rotate           re-wrap every school data key with XINQIAO_MASTER_KEY
+  xinqiao keys rotate           re-wrap every school data key (and re-seal TOTP secrets and research keys) with XINQIAO_MASTER_KEY
   xinqiao docs permissions      print docs/permissions.md from the policy
   xinqiao healthcheck [--worker] exit 0 when /healthz of serve (or the worker) answers
 
@@ -263,6 +263,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			"minio":    store.Ping,
 		},
 	}
+	if cfg.RateStore == "redis" {
+		srv.RateStore = httpapi.RedisRates{Client: rdb}
+	}
+	srv.CursorKey = a.ring.Derive("pagination-cursor")
 	handler := srv.Handler()
 	if d, err := time.ParseDuration(os.Getenv("XINQIAO_CHAOS_ANSWER_DELAY")); err == nil && d > 0 && cfg.Env != "production" {
 		log.Warn("chaos answer delay is on: writes answer late, after their commit", "delay", d)
@@ -585,14 +589,19 @@ func keysRotate(ctx context.Context, cfg config.Config, stdout io.Writer) error 
 	}
 	defer db.Close()
 	var moved int
+	var secrets keyring.SecretsRotated
 	err = db.InTx(ctx, scope.Actor{Kind: "keys", Username: "system:keys"}, func(tx pgx.Tx) error {
-		moved, err = ring.Rotate(ctx, tx)
+		if moved, err = ring.Rotate(ctx, tx); err != nil {
+			return err
+		}
+		secrets, err = ring.RotateSecrets(ctx, tx)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "keys: %d data key(s) re-wrapped with the current master key; no data was re-encrypted\n", moved)
+	fmt.Fprintf(stdout, "keys: %d TOTP secret(s) and %d research key(s) sealed again with the current master key\n", secrets.TOTP, secrets.Research)
 	return nil
 }
 

@@ -178,7 +178,7 @@ func TestScaleOutAcrossInstances(t *testing.T) {
 				s2 = s.ID
 			}
 		}
-		_, body = call(t, "GET", a+"/api/v1/districts/"+district+"/users?q=counselor.s1", admin, nil)
+		_, body = call(t, "POST", a+"/api/v1/districts/"+district+"/users/search", admin, map[string]any{"q": "counselor.s1"})
 		var users struct {
 			Items []struct{ ID string } `json:"items"`
 		}

@@ -75,9 +75,13 @@ async function handle(req, res) {
     res.end(value === undefined ? '' : JSON.stringify(value));
   };
   const problem = (status, title, extra = {}) => reply(status, { type: 'about:blank', title, status, request_id: id(), ...extra });
+  // A search POSTs its terms, limit and cursor in the body (…/search); a GET list reads them
+  // from the address and, like the real API, refuses a search term there.
+  const searching = req.method === 'POST' && p.endsWith('/search');
+  const params = searching ? body() : Object.fromEntries(url.searchParams);
   const list = (items) => {
-    const limit = Math.min(Number(url.searchParams.get('limit') || 50), 200);
-    const from = Number(url.searchParams.get('cursor') || 0);
+    const limit = Math.min(Number(params.limit || 50), 200);
+    const from = Number(params.cursor || 0);
     reply(200, { items: items.slice(from, from + limit), next_cursor: from + limit < items.length ? String(from + limit) : null });
   };
   const cookies = Object.fromEntries((req.headers.cookie || '').split(';').map((c) => c.trim().split('=')).filter((kv) => kv.length === 2));
@@ -98,6 +102,7 @@ async function handle(req, res) {
   if (!session) return problem(401, 'Unauthorized');
   if (req.method !== 'GET' && req.headers['x-csrf-token'] !== session.csrf) return problem(403, 'missing or wrong CSRF token');
   const me = session.user;
+  if (req.method === 'GET' && url.searchParams.has('q')) return problem(400, 'search terms are not sent in the address');
   if (p === '/api/v1/auth/logout') {
     sessions.delete(cookies.xq_session);
     res.writeHead(204);
@@ -113,9 +118,9 @@ async function handle(req, res) {
     record(me, 'schools.create', 'school', s.id);
     return reply(201, s);
   }
-  if (/^\/api\/v1\/districts\/[^/]+\/users$/.test(p)) {
-    if (req.method !== 'POST') {
-      const q = url.searchParams.get('q') || '';
+  if (/^\/api\/v1\/districts\/[^/]+\/users(\/search)?$/.test(p)) {
+    if (req.method !== 'POST' || searching) {
+      const q = params.q || '';
       return list(users.filter((u) => u.username.includes(q) || u.display_name.includes(q)));
     }
     const b = body();
@@ -148,8 +153,8 @@ async function handle(req, res) {
     record(me, 'students.import', 'student');
     return reply(200, { total: 2, created: fresh.length, updated: 2 - fresh.length });
   }
-  if (p.endsWith('/students')) {
-    const q = url.searchParams.get('q') || '';
+  if (p.endsWith('/students') || (searching && p.endsWith('/students/search'))) {
+    const q = params.q || '';
     return list(students.filter((s) => s.student_number.startsWith(q) || s.name.includes(q)));
   }
   return problem(404, 'Not Found');

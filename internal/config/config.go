@@ -52,6 +52,7 @@ type Config struct {
 	RateLogin          Rate          // logins per client address
 	RatePublic         Rate          // requests to public pages per client address
 	RateWrites         Rate          // authenticated writes per user
+	RateStore          string        // "redis" (shared by every instance) or "local"
 }
 
 // Rate is a token bucket read from "BURST/EVERY" (e.g. 30/1s); "off" is the zero Rate.
@@ -120,6 +121,7 @@ var Vars = []Var{
 	{"XINQIAO_RATE_LOGIN", "30/1s", "login attempts per client address: BURST/EVERY (a burst, then one per interval), or off; over it 429", false},
 	{"XINQIAO_RATE_PUBLIC", "300/200ms", "requests to the public pages (no account) per client address: BURST/EVERY, or off", false},
 	{"XINQIAO_RATE_WRITES", "300/100ms", "authenticated requests that change state, per user: BURST/EVERY, or off", false},
+	{"XINQIAO_RATE_STORE", "redis", "where the rate limits are counted: redis (one budget for every API instance; counted locally while Redis does not answer) or local (each instance on its own)", false},
 }
 
 // Load reads the environment. lookup is os.LookupEnv in production code.
@@ -230,6 +232,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		if *r.dst, err = parseRate(get(r.name)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %v", r.name, err))
 		}
+	}
+	switch c.RateStore = get("XINQIAO_RATE_STORE"); c.RateStore {
+	case "redis", "local":
+	default:
+		errs = append(errs, fmt.Errorf("XINQIAO_RATE_STORE must be redis or local"))
 	}
 	if c.Env == "production" {
 		for _, v := range Vars {

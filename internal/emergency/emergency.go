@@ -54,8 +54,9 @@ type Cipher interface {
 
 // Passwords checks the signed-in actor's password again (identity.Service implements it,
 // with the login throttle and auditing of failures).
+// A user enrolled in MFA also gives a current code of the authenticator app.
 type Passwords interface {
-	Reauthenticate(ctx context.Context, a scope.Actor, password string) error
+	ReauthenticateWithCode(ctx context.Context, a scope.Actor, password, code string) error
 }
 
 // Reader reads a whole case file in the caller's transaction (casefile.Service).
@@ -125,6 +126,8 @@ func scanGrant(r pgx.CollectableRow) (Grant, error) {
 type Request struct {
 	Reason   string `json:"reason"`
 	Password string `json:"password"`
+	// Code is the current code of the authenticator app, required when the user has MFA.
+	Code string `json:"code,omitempty"`
 }
 
 func (r *Request) validate() error {
@@ -211,7 +214,7 @@ func (s *Service) open(ctx context.Context, a scope.Actor, school uuid.UUID, t t
 	if !ok {
 		return Grant{}, fault.New(fault.Forbidden, "only a school leader or a district supervisor may use emergency access")
 	}
-	if err := s.Passwords.Reauthenticate(ctx, a, in.Password); err != nil {
+	if err := s.Passwords.ReauthenticateWithCode(ctx, a, in.Password, in.Code); err != nil {
 		return Grant{}, err
 	}
 	var g Grant

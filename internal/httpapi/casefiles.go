@@ -147,8 +147,11 @@ func (s *Server) warningList(cl *call) error {
 }
 
 func (s *Server) caseFileCatalogue(cl *call) error {
+	if err := noSearchInAddress(cl, "/api/v1/schools/{schoolId}/case-files/search"); err != nil {
+		return err
+	}
 	q := &query{cl: cl}
-	f := casefile.CatalogueFilter{Page: q.page(), Query: q.text("q", 64), HomeroomID: q.uuid("homeroom_id"), GradeID: q.uuid("grade_id"),
+	f := casefile.CatalogueFilter{Page: q.page(), HomeroomID: q.uuid("homeroom_id"), GradeID: q.uuid("grade_id"),
 		RiskTier: q.text("risk_tier", 16), Status: q.text("status", 16), CounselorID: q.uuid("counselor_id"),
 		ContactBefore: q.time("contact_before"), ContactAfter: q.time("contact_after")}
 	if cl.Query("mine") == "true" {

@@ -47,6 +47,10 @@ import (
 var requestTypes = []func() any{
 	func() any { return new(identity.SecondFactor) },
 	func() any { return new(codeRequest) },
+	func() any { return new(disableMFARequest) },
+	func() any { return new(StudentSearch) },
+	func() any { return new(CaseFileSearch) },
+	func() any { return new(UserSearch) },
 	func() any { return new(identity.PasswordChange) },
 	func() any { return new(identity.SecuritySettings) },
 	func() any { return new(identity.SSOIdentity) },

@@ -27,7 +27,11 @@ type query struct {
 }
 
 func (q *query) page() page.Request {
-	pr := page.Request{Cursor: q.cl.Query("cursor")}
+	cur, err := q.cl.openCursor(q.cl.Query("cursor"))
+	if err != nil {
+		q.fields = append(q.fields, fault.Field("cursor", "invalid_format", "the cursor is not valid (ask for the first page again)"))
+	}
+	pr := page.Request{Cursor: cur}
 	if v := q.cl.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -92,6 +96,7 @@ func respond[T any](cl *call, status int, v T, err error) error {
 	if err != nil {
 		return err
 	}
+	cl.sealCursor(any(&v))
 	cl.JSON(status, v)
 	return nil
 }
@@ -140,12 +145,15 @@ func (s *Server) updateSchool(cl *call) error {
 }
 
 func (s *Server) listUsers(cl *call) error {
+	if err := noSearchInAddress(cl, "/api/v1/districts/{districtId}/users/search"); err != nil {
+		return err
+	}
 	q := &query{cl: cl}
-	pr, text := q.page(), q.text("q", 64)
+	pr := q.page()
 	if err := q.err(); err != nil {
 		return err
 	}
-	res, err := s.Identity.ListUsers(cl, cl.Actor, cl.District, text, pr)
+	res, err := s.Identity.ListUsers(cl, cl.Actor, cl.District, "", pr)
 	return respond(cl, http.StatusOK, res, err)
 }
 
@@ -275,8 +283,11 @@ func (s *Server) revokeStaff(cl *call) error {
 }
 
 func (s *Server) listStudents(cl *call) error {
+	if err := noSearchInAddress(cl, "/api/v1/schools/{schoolId}/students/search"); err != nil {
+		return err
+	}
 	q := &query{cl: cl}
-	f := roster.Filter{Page: q.page(), Query: q.text("q", 64), HomeroomID: q.uuid("homeroom_id"), GradeID: q.uuid("grade_id"),
+	f := roster.Filter{Page: q.page(), HomeroomID: q.uuid("homeroom_id"), GradeID: q.uuid("grade_id"),
 		Status: q.text("status", 16)}
 	if err := q.err(); err != nil {
 		return err

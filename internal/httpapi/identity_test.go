@@ -281,7 +281,7 @@ func TestAdminResetsMFAAndRevokesSessions(t *testing.T) {
 	d := "/api/v1/districts/" + w.district.String()
 	admin := w.token("district.admin")
 	// The users list shows who enrolled.
-	r := w.do(admin, "GET", d+"/users?q=counselor.s1", nil)
+	r := w.do(admin, "POST", d+"/users/search", map[string]any{"q": "counselor.s1"})
 	if !strings.Contains(string(r.body), `"mfa_enrolled":true`) {
 		t.Fatalf("users list: %s", r.body)
 	}

@@ -82,6 +82,7 @@ var matrix = map[string]map[string]cell{
 	"POST /api/v1/me/mfa/enrolment":                               by(all, all, all, all, all, all, all),
 	"POST /api/v1/me/mfa/enrolment/confirm":                       by(bad, bad, bad, bad, bad, bad, bad),
 	"POST /api/v1/me/mfa/recovery-codes":                          by(bad, bad, bad, bad, bad, bad, bad),
+	"POST /api/v1/me/mfa/disable":                                 by(bad, bad, bad, bad, bad, bad, bad),
 	"GET /api/v1/me/sessions":                                     by(all, all, all, all, all, all, all),
 	"DELETE /api/v1/me/sessions/:loginSessionId":                  by(own404, own404, own404, own404, own404, own404, own404),
 	"POST /api/v1/me/password":                                    by(all, all, all, all, all, all, all),
@@ -98,6 +99,7 @@ var matrix = map[string]map[string]cell{
 	"PATCH /api/v1/districts/:districtId/schools/:schoolId":          by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"GET /api/v1/districts/:districtId/users":                        by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/users":                       by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
+	"POST /api/v1/districts/:districtId/users/search":                by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"GET /api/v1/districts/:districtId/memberships":                  by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"POST /api/v1/districts/:districtId/memberships":                 by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
 	"DELETE /api/v1/districts/:districtId/memberships/:membershipId": by(dOK, dDen, dDen, dNF, dNF, dNF, dNF),
@@ -120,6 +122,7 @@ var matrix = map[string]map[string]cell{
 	"DELETE /api/v1/schools/:schoolId/staff/:membershipId":   by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/students":                 by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
 	"POST /api/v1/schools/:schoolId/students":                by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/students/search":         by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
 	"GET /api/v1/schools/:schoolId/students/import-template": by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
 	"POST /api/v1/schools/:schoolId/students/import":         by(dsDen, dsDen, dsDen, sOK, sDen, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/students/:studentId":      by(dsDen, dsDen, dsDen, sOK, sOK, sOK, sDen),
@@ -140,8 +143,9 @@ var matrix = map[string]map[string]cell{
 	"PUT /api/v1/schools/:schoolId/case-files/:caseFileId/risk-tier":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	// The warning list (tiers and dates, no notes): counselors and school leaders.
-	"GET /api/v1/schools/:schoolId/warning-list": by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
-	"GET /api/v1/schools/:schoolId/case-files":   by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/warning-list":       by(dsDen, dsDen, dsDen, sOK, sOK, sDen, sDen),
+	"GET /api/v1/schools/:schoolId/case-files":         by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
+	"POST /api/v1/schools/:schoolId/case-files/search": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	// Support plans: the school's counselors only, like the rest of the case file.
 	"GET /api/v1/schools/:schoolId/case-files/:caseFileId/support-plans":  by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
 	"POST /api/v1/schools/:schoolId/case-files/:caseFileId/support-plans": by(dsDen, dsDen, dsDen, sDen, sOK, sDen, sDen),
@@ -708,6 +712,12 @@ func (w *world) request(route string, t target) (method, path string, body any, 
 		body = map[string]any{"challenge": "not-a-challenge", "code": "123456"}
 	case "POST /api/v1/me/mfa/enrolment/confirm", "POST /api/v1/me/mfa/recovery-codes":
 		body = map[string]any{"code": "abcdef"}
+	case "POST /api/v1/me/mfa/disable":
+		body = map[string]any{"password": demo.Password, "code": "abcdef"}
+	case "POST /api/v1/districts/:districtId/users/search", "POST /api/v1/schools/:schoolId/students/search":
+		body = map[string]any{"q": "", "limit": 5}
+	case "POST /api/v1/schools/:schoolId/case-files/search":
+		body = map[string]any{"q": "", "mine": false, "limit": 5}
 	case "POST /api/v1/me/password":
 		body = map[string]any{"current_password": demo.Password, "new_password": demo.Password}
 	case "PUT /api/v1/districts/:districtId/security-settings":
@@ -1053,7 +1063,7 @@ func TestMetricsCarryNoIdentifiers(t *testing.T) {
 	own := w.target("s1")
 	tok := w.token("counselor.s1")
 	w.do(tok, "GET", "/api/v1/schools/"+own.school.String()+"/students/"+own.student.String(), nil)
-	w.do(tok, "GET", "/api/v1/schools/"+own.school.String()+"/students?q="+own.studentNumber, nil)
+	w.do(tok, "POST", "/api/v1/schools/"+own.school.String()+"/students/search", map[string]any{"q": own.studentNumber})
 	w.do(tok, "GET", "/api/v1/schools/"+w.schools["d2.s1"].String()+"/students", nil)
 	r := w.do("", "GET", "/metrics", nil)
 	body := string(r.body)

@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
 	"net/http"
 	"net/netip"
@@ -17,9 +20,10 @@ import (
 )
 
 // Limits are the request size and rate limits of the route classes. Rates are counted
-// in memory by each API instance (golang.org/x/time/rate token buckets); the routes
-// with their own stricter limits (the student page, the public mailbox, failed logins)
-// keep them on top.
+// in Redis for every API instance together when Server.RateStore is set (a GCRA script,
+// see RedisRates), and in memory by each instance (golang.org/x/time/rate token
+// buckets) otherwise or while Redis does not answer; the routes with their own stricter
+// limits (the student page, the public mailbox, failed logins) keep them on top.
 type Limits struct {
 	// JSONBytes caps a JSON (or any non-multipart) body; UploadBytes caps a
 	// multipart/form-data upload (routes may cap a file lower, e.g. documents).
@@ -50,6 +54,7 @@ func DefaultLimits() Limits {
 
 // bucketSet holds one token bucket per key (address or user), forgetting idle keys.
 type bucketSet struct {
+	class   string
 	r       Rate
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -61,11 +66,11 @@ type bucket struct {
 	seen time.Time
 }
 
-func newBucketSet(r Rate) *bucketSet {
+func newBucketSet(class string, r Rate) *bucketSet {
 	if r.Every <= 0 || r.Burst <= 0 {
 		return nil
 	}
-	return &bucketSet{r: r, buckets: map[string]*bucket{}}
+	return &bucketSet{class: class, r: r, buckets: map[string]*bucket{}}
 }
 
 // take spends one token of key; when none is left it returns how long to wait.
@@ -101,6 +106,10 @@ func (b *bucketSet) take(key string, now time.Time) (ok bool, retryAfter time.Du
 // limiters are the buckets of a Server, built once by Engine.
 type limiters struct {
 	login, public, writes *bucketSet
+
+	mu        sync.Mutex
+	downUntil time.Time // Redis failed: count locally until then
+	warned    time.Time
 }
 
 func (s *Server) limits() Limits {
@@ -125,7 +134,10 @@ func rateLimited() error {
 // throttle spends a token of the route class of rt for this request; it runs in wrap
 // before authentication (login, public) or after it (writes, keyed by the user).
 func (s *Server) throttle(cl *call, set *bucketSet, key string) error {
-	ok, wait := set.take(key, time.Now())
+	if set == nil {
+		return nil
+	}
+	ok, wait := s.takeShared(cl, set, key)
 	if ok {
 		return nil
 	}
@@ -134,6 +146,52 @@ func (s *Server) throttle(cl *call, set *bucketSet, key string) error {
 	}
 	cl.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	return rateLimited()
+}
+
+// sharedRateTimeout bounds a Redis round trip of the limiter; sharedRatePause is how
+// long the instance counts locally after Redis failed.
+const (
+	sharedRateTimeout = 250 * time.Millisecond
+	sharedRatePause   = 5 * time.Second
+)
+
+// takeShared spends the token in the RateStore, shared by every instance; without one,
+// or when it fails, in this process's buckets (fail open to local counting, never to
+// no limit, never to a 5xx).
+func (s *Server) takeShared(cl *call, set *bucketSet, key string) (bool, time.Duration) {
+	now := time.Now()
+	if s.RateStore == nil {
+		return set.take(key, now)
+	}
+	l := &s.limiter
+	l.mu.Lock()
+	down := now.Before(l.downUntil)
+	l.mu.Unlock()
+	if !down {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(cl.Request.Context()), sharedRateTimeout)
+		ok, wait, err := s.RateStore.Take(ctx, set.class+":"+rateKey(key), set.r)
+		cancel()
+		if err == nil {
+			return ok, wait
+		}
+		l.mu.Lock()
+		l.downUntil = now.Add(sharedRatePause)
+		warn := now.Sub(l.warned) > time.Minute
+		if warn {
+			l.warned = now
+		}
+		l.mu.Unlock()
+		if warn {
+			s.Log.Warn("rate limits: the shared store does not answer; counting in this instance", "class", set.class, "err", err)
+		}
+	}
+	return set.take(key, now)
+}
+
+// rateKey hashes a client address or user id: the shared store holds no address.
+func rateKey(key string) string {
+	h := sha256.Sum256([]byte("xinqiao-rate|" + key))
+	return hex.EncodeToString(h[:16])
 }
 
 func isWrite(method string) bool {

@@ -96,6 +96,24 @@ func (s *Server) regenerateRecoveryCodes(cl *call) error {
 	return respond(cl, http.StatusOK, res, err)
 }
 
+type disableMFARequest struct {
+	Password string `json:"password"`
+	Code     string `json:"code"`
+}
+
+// disableMFA switches off the user's own second factor where the district allows it.
+func (s *Server) disableMFA(cl *call) error {
+	var in disableMFARequest
+	if err := decodeJSON(cl.Context, &in); err != nil {
+		return err
+	}
+	if err := s.Identity.DisableMFA(cl, cl.Actor, cl.Principal.SessionID, in.Password, in.Code); err != nil {
+		return err
+	}
+	cl.Status(http.StatusNoContent)
+	return nil
+}
+
 func (s *Server) resetUserMFA(cl *call) error {
 	user, err := cl.pathID("userId")
 	if err != nil {

@@ -109,8 +109,16 @@ type Server struct {
 	Metrics        *metrics.Registry // nil: no /metrics
 	// Limits are the body size and rate limits of the route classes; nil: DefaultLimits.
 	Limits *Limits
+	// CursorKey (32 bytes) seals pagination cursors; every instance behind one address
+	// needs the same key (main derives it from the master key). nil: a random key per
+	// process.
+	CursorKey []byte
+	// RateStore counts the rate limits of the route classes for every instance at once;
+	// nil (or unreachable) counts them in this process.
+	RateStore RateStore
 
 	limiter limiters
+	cursors *cursorSealer
 	proxies []netip.Prefix
 }
 
@@ -141,6 +149,7 @@ type call struct {
 	District   uuid.UUID // from the path of district routes (or the school's district)
 	FromCookie bool
 	Token      string
+	cursors    *cursorSealer
 }
 
 func (s *Server) routes() []route {
@@ -155,6 +164,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/me/mfa/enrolment", userOnly, "", "", s.startMFAEnrolment},
 		{"POST", "/api/v1/me/mfa/enrolment/confirm", userOnly, "", "", s.confirmMFAEnrolment},
 		{"POST", "/api/v1/me/mfa/recovery-codes", userOnly, "", "", s.regenerateRecoveryCodes},
+		{"POST", "/api/v1/me/mfa/disable", userOnly, "", "", s.disableMFA},
 		{"GET", "/api/v1/me/sessions", userOnly, "", "", s.listMySessions},
 		{"DELETE", "/api/v1/me/sessions/:loginSessionId", userOnly, "", "", s.revokeMySession},
 		{"POST", "/api/v1/me/password", userOnly, "", "", s.changePassword},
@@ -174,6 +184,7 @@ func (s *Server) routes() []route {
 		{"PATCH", "/api/v1/districts/:districtId/schools/:schoolId", district, "schools", "write", s.updateSchool},
 		{"GET", "/api/v1/districts/:districtId/users", district, "users", "read", s.listUsers},
 		{"POST", "/api/v1/districts/:districtId/users", district, "users", "write", s.createUser},
+		{"POST", "/api/v1/districts/:districtId/users/search", district, "users", "read", s.searchUsers},
 		{"GET", "/api/v1/districts/:districtId/memberships", district, "memberships", "read", s.listMemberships},
 		{"POST", "/api/v1/districts/:districtId/memberships", district, "memberships", "write", s.grantMembership},
 		{"DELETE", "/api/v1/districts/:districtId/memberships/:membershipId", district, "memberships", "write", s.revokeMembership},
@@ -194,6 +205,7 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/schools/:schoolId/staff/:membershipId", school, "staff", "write", s.revokeStaff},
 		{"GET", "/api/v1/schools/:schoolId/students", school, "students", "read", s.listStudents},
 		{"POST", "/api/v1/schools/:schoolId/students", school, "students", "write", s.createStudent},
+		{"POST", "/api/v1/schools/:schoolId/students/search", school, "students", "read", s.searchStudents},
 		{"GET", "/api/v1/schools/:schoolId/students/import-template", school, "students", "read", s.importTemplate},
 		{"POST", "/api/v1/schools/:schoolId/students/import", school, "students", "write", s.importStudents},
 		{"GET", "/api/v1/schools/:schoolId/students/:studentId", school, "students", "read", s.getStudent},
@@ -213,6 +225,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/schools/:schoolId/case-files/:caseFileId/risk-tiers", school, "case_files", "read", s.riskTierHistory},
 		{"GET", "/api/v1/schools/:schoolId/warning-list", school, "warning_list", "read", s.warningList},
 		{"GET", "/api/v1/schools/:schoolId/case-files", school, "case_files", "read", s.caseFileCatalogue},
+		{"POST", "/api/v1/schools/:schoolId/case-files/search", school, "case_files", "read", s.searchCaseFiles},
 		{"POST", "/api/v1/schools/:schoolId/case-files/:caseFileId/handoff", school, "case_files", "write", s.handoffCaseFile},
 		{"GET", "/api/v1/schools/:schoolId/settings", school, "school_settings", "read", s.getSchoolSettings},
 		{"PUT", "/api/v1/schools/:schoolId/settings", school, "school_settings", "write", s.updateSchoolSettings},
@@ -449,8 +462,9 @@ func (s *Server) Engine() *gin.Engine {
 		s.codeLimiter = DefaultCodeLimiter()
 	}
 	lim := s.limits()
-	s.limiter = limiters{login: newBucketSet(lim.Login), public: newBucketSet(lim.Public), writes: newBucketSet(lim.Writes)}
+	s.limiter = limiters{login: newBucketSet("login", lim.Login), public: newBucketSet("public", lim.Public), writes: newBucketSet("writes", lim.Writes)}
 	s.proxies = parseProxies(s.TrustedProxies)
+	s.cursors = newCursorSealer(s.CursorKey)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
@@ -602,7 +616,7 @@ func (s *Server) noRoute(c *gin.Context) {
 // path, check the Casbin guard, then call the handler. Every refusal is audited.
 func (s *Server) wrap(rt route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl := &call{Context: c}
+		cl := &call{Context: c, cursors: s.cursors}
 		cl.Actor = scope.Actor{RequestID: requestID(c), ClientIP: c.ClientIP()}
 		if rt.Scope == public {
 			set := s.limiter.public
@@ -632,7 +646,7 @@ func (s *Server) wrap(rt route) gin.HandlerFunc {
 				writeError(c, s.Log, err)
 				return
 			}
-			if isWrite(rt.Method) {
+			if isWrite(rt.Method) && rt.Action != "read" { // a search is a POST that reads
 				if err := s.throttle(cl, s.limiter.writes, cl.Principal.UserID.String()); err != nil {
 					writeError(c, s.Log, err)
 					return

@@ -31,7 +31,7 @@ type SecretSealer interface {
 }
 
 const (
-	purposeTOTP = "user.totp_secret"
+	purposeTOTP = "user.totp_secret" // keyring.PurposeTOTP: `xinqiao keys rotate` seals it again
 	// RecoveryCodeCount is how many one-time recovery codes an enrolment issues.
 	RecoveryCodeCount = 10
 	// ChallengeTTL is how long a password login waits for its second factor.
@@ -429,4 +429,70 @@ func (s *Service) ResetMFA(ctx context.Context, a scope.Actor, district, user uu
 		}
 		return audit.Record(ctx, tx, a, audit.Entry{Action: "users.mfa_reset", ObjectType: "user", ObjectID: user.String()})
 	})
+}
+
+// ErrMFARequiredForRole refuses to switch off a second factor the district requires.
+var ErrMFARequiredForRole = fault.New(fault.Forbidden, "your district requires multi-factor authentication for your role: it cannot be switched off")
+
+// ErrWrongCode answers a wrong second factor of a signed-in user re-authenticating (403:
+// the session stays valid, only the sensitive action is refused).
+var ErrWrongCode = fault.New(fault.Forbidden, "the verification code is not correct")
+
+// DisableMFA switches off the actor's own second factor: only when the district does not
+// require it for any of the user's roles, after the password and a current code of the
+// authenticator app (both count against the login throttle when wrong). The secret and
+// the recovery codes are deleted; the other sessions of the user are revoked.
+func (s *Service) DisableMFA(ctx context.Context, a scope.Actor, sessionID uuid.UUID, password, code string) error {
+	code = normaliseTOTP(code)
+	var f []fault.FieldError
+	if password == "" {
+		f = append(f, fault.Field("password", "required", "re-enter your password"))
+	}
+	if len(code) != 6 {
+		f = append(f, fault.Field("code", "invalid_format", "enter the 6-digit code of the authenticator app"))
+	}
+	if len(f) > 0 {
+		return fault.Validation(f...)
+	}
+	st, err := s.MFAStatus(ctx, a)
+	if err != nil {
+		return err
+	}
+	if st.Required {
+		return ErrMFARequiredForRole
+	}
+	if !st.Enrolled {
+		return fault.New(fault.Conflict, "multi-factor authentication is not set up")
+	}
+	if err := s.Reauthenticate(ctx, a, password); err != nil {
+		return err
+	}
+	var wrong bool
+	err = s.DB.InTx(ctx, a, func(tx pgx.Tx) error {
+		step, err := s.useTOTP(ctx, tx, a, code)
+		if err != nil {
+			return err
+		}
+		if step == 0 {
+			wrong = true
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_recovery_codes WHERE district_id = $1 AND user_id = $2`, a.DistrictID, a.UserID); err != nil {
+			return database.MapError(err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_mfa WHERE district_id = $1 AND user_id = $2`, a.DistrictID, a.UserID); err != nil {
+			return database.MapError(err)
+		}
+		if _, err := revokeSessions(ctx, tx, a.UserID, sessionID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, audit.Entry{Action: "auth.mfa_disabled", ObjectType: "user", ObjectID: a.UserID.String()})
+	})
+	if err != nil {
+		return err
+	}
+	if wrong {
+		return s.failed(ctx, a, "auth.mfa_disable", "user:"+a.Username, "ip:"+a.ClientIP, "bad second factor", ErrWrongCode)
+	}
+	return nil
 }

@@ -125,3 +125,88 @@ func TestParseRejectsBadMasterKeys(t *testing.T) {
 		}
 	}
 }
+
+// `keys rotate` also seals again what lives directly under a master key: the users'
+// TOTP secrets and the districts' longitudinal research keys. Afterwards only the new
+// master key is needed, and a second run has nothing left to do.
+func TestRotateSealsTOTPSecretsAndResearchKeysAgain(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, db.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	district, user := uuid.New(), uuid.New()
+	if _, err := admin.Exec(ctx, `INSERT INTO districts (id, name, code) VALUES ($1, '区', 'kr')`, district); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `INSERT INTO users (id, district_id, username, display_name, password_hash) VALUES ($1, $2, 'rot.user', '用户', 'x')`,
+		user, district); err != nil {
+		t.Fatal(err)
+	}
+	a, b := masterKey(t, "a"), masterKey(t, "b")
+	ringA, _ := keyring.Parse(a, "")
+	totpSecret, researchKey := []byte("JBSWY3DPEHPK3PXP"), bytes.Repeat([]byte{7}, 32)
+	aad := []byte("xinqiao-research-key|" + district.String())
+	sealedTOTP, err := ringA.SealSecret(keyring.PurposeTOTP, user, totpSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, sealedKey, err := ringA.Seal(researchKey, aad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `INSERT INTO user_mfa (district_id, user_id, secret_sealed, confirmed_at) VALUES ($1, $2, $3, now())`,
+		district, user, sealedTOTP); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `INSERT INTO research_keys (district_id, master_key_id, sealed) VALUES ($1, $2, $3)`, district, master, sealedKey); err != nil {
+		t.Fatal(err)
+	}
+	ringAB, _ := keyring.Parse(b, a)
+	rotate := func() keyring.SecretsRotated {
+		var n keyring.SecretsRotated
+		if err := db.App.InTx(ctx, scope.Actor{Kind: "keys"}, func(tx pgx.Tx) error {
+			var err error
+			n, err = ringAB.RotateSecrets(ctx, tx)
+			return err
+		}); err != nil {
+			t.Fatalf("rotate: %v", err)
+		}
+		return n
+	}
+	if n := rotate(); n.TOTP != 1 || n.Research != 1 {
+		t.Fatalf("first rotation moved %+v, want 1 and 1", n)
+	}
+	if n := rotate(); n.TOTP != 0 || n.Research != 0 {
+		t.Fatalf("second rotation moved %+v, want nothing", n)
+	}
+	var gotTOTP, gotKey []byte
+	var gotMaster string
+	if err := admin.QueryRow(ctx, `SELECT secret_sealed FROM user_mfa WHERE user_id = $1`, user).Scan(&gotTOTP); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.QueryRow(ctx, `SELECT master_key_id, sealed FROM research_keys WHERE district_id = $1`, district).Scan(&gotMaster, &gotKey); err != nil {
+		t.Fatal(err)
+	}
+	onlyB, _ := keyring.Parse(b, "")
+	if plain, err := onlyB.OpenSecret(keyring.PurposeTOTP, user, gotTOTP); err != nil || !bytes.Equal(plain, totpSecret) {
+		t.Fatalf("the TOTP secret under the new master key only: %v", err)
+	}
+	if plain, err := onlyB.Open(gotMaster, gotKey, aad); err != nil || gotMaster != "b" || !bytes.Equal(plain, researchKey) {
+		t.Fatalf("the research key under the new master key only (%s): %v", gotMaster, err)
+	}
+	onlyA, _ := keyring.Parse(a, "")
+	if _, err := onlyA.OpenSecret(keyring.PurposeTOTP, user, gotTOTP); err == nil {
+		t.Fatal("the retired master key must no longer open the TOTP secret")
+	}
+	// Outside the key maintenance scope the secrets are not reachable for rewriting.
+	if err := db.App.InTx(ctx, scope.Actor{Kind: scope.District, DistrictID: district}, func(tx pgx.Tx) error {
+		_, err := ringAB.RotateSecrets(ctx, tx)
+		return err
+	}); err != nil {
+		t.Fatalf("a district scope sees nothing to rotate, so nothing fails: %v", err)
+	}
+}

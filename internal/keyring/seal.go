@@ -1,6 +1,10 @@
 package keyring
 
-import "fmt"
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+)
 
 // Seal encrypts a small secret (a key kept by the district, e.g. the longitudinal
 // research key) with the current master key; aad binds it to its owner and purpose. It
@@ -21,4 +25,14 @@ func (k *Keyring) Open(masterID string, sealed, aad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("keyring: open sealed key: %w", err)
 	}
 	return out, nil
+}
+
+// Derive returns a 32-byte key for purpose, derived from the current master key
+// (HMAC-SHA256). Every instance with the same master key derives the same key; it
+// changes when the master key is rotated. For short-lived tokens (pagination cursors),
+// never for data at rest.
+func (k *Keyring) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, k.masters[k.current])
+	m.Write([]byte("xinqiao-derive|" + purpose))
+	return m.Sum(nil)
 }

@@ -1,10 +1,14 @@
 package keyring
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinqiao/xinqiao/internal/database"
 )
 
 // formatSecret marks a secret sealed directly under a master key (SealSecret).
@@ -42,4 +46,92 @@ func (k *Keyring) OpenSecret(purpose string, owner uuid.UUID, sealed []byte) ([]
 
 func secretAAD(purpose string, owner uuid.UUID) []byte {
 	return []byte("xinqiao-secret|" + purpose + "|" + owner.String())
+}
+
+// What `xinqiao keys rotate` seals again besides the school data keys: secrets sealed
+// directly under a master key. The purposes and additional data must match the packages
+// that seal them (identity: the TOTP secrets; research: the longitudinal keys).
+const (
+	PurposeTOTP       = "user.totp_secret"
+	researchKeyPrefix = "xinqiao-research-key|"
+)
+
+// SecretsRotated counts what RotateSecrets sealed again.
+type SecretsRotated struct {
+	TOTP, Research int
+}
+
+// RotateSecrets seals every secret that is not under the current master key again
+// under it: users' TOTP secrets (user_mfa) and the districts' longitudinal research
+// keys (research_keys). tx must run with app.scope = 'keys'. A secret whose master key
+// is not configured fails the rotation (nothing is changed).
+func (k *Keyring) RotateSecrets(ctx context.Context, tx pgx.Tx) (SecretsRotated, error) {
+	var n SecretsRotated
+	rows, err := tx.Query(ctx, `SELECT district_id, user_id, secret_sealed FROM user_mfa FOR UPDATE`)
+	if err != nil {
+		return n, database.MapError(err)
+	}
+	type totpRow struct {
+		district, user uuid.UUID
+		sealed         []byte
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (totpRow, error) {
+		var x totpRow
+		return x, r.Scan(&x.district, &x.user, &x.sealed)
+	})
+	if err != nil {
+		return n, database.MapError(err)
+	}
+	for _, r := range list {
+		if len(r.sealed) >= 2 && len(r.sealed) >= 2+int(r.sealed[1]) && string(r.sealed[2:2+int(r.sealed[1])]) == k.current {
+			continue
+		}
+		plain, err := k.OpenSecret(PurposeTOTP, r.user, r.sealed)
+		if err != nil {
+			return n, fmt.Errorf("keyring: TOTP secret of user %s: %w", r.user, err)
+		}
+		again, err := k.SealSecret(PurposeTOTP, r.user, plain)
+		clear(plain)
+		if err != nil {
+			return n, err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE user_mfa SET secret_sealed = $3 WHERE district_id = $1 AND user_id = $2`, r.district, r.user, again); err != nil {
+			return n, database.MapError(err)
+		}
+		n.TOTP++
+	}
+
+	rows, err = tx.Query(ctx, `SELECT district_id, master_key_id, sealed FROM research_keys WHERE master_key_id <> $1 FOR UPDATE`, k.current)
+	if err != nil {
+		return n, database.MapError(err)
+	}
+	type researchRow struct {
+		district uuid.UUID
+		master   string
+		sealed   []byte
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (researchRow, error) {
+		var x researchRow
+		return x, r.Scan(&x.district, &x.master, &x.sealed)
+	})
+	if err != nil {
+		return n, database.MapError(err)
+	}
+	for _, r := range keys {
+		aad := []byte(researchKeyPrefix + r.district.String())
+		plain, err := k.Open(r.master, r.sealed, aad)
+		if err != nil {
+			return n, fmt.Errorf("keyring: research key of district %s: %w", r.district, err)
+		}
+		master, again, err := k.Seal(plain, aad)
+		clear(plain)
+		if err != nil {
+			return n, err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE research_keys SET master_key_id = $2, sealed = $3 WHERE district_id = $1`, r.district, master, again); err != nil {
+			return n, database.MapError(err)
+		}
+		n.Research++
+	}
+	return n, nil
 }

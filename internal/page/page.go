@@ -69,3 +69,11 @@ func Build[T any](items []T, size int, key func(T) string) Page[T] {
 	}
 	return p
 }
+
+// MapCursor replaces the next cursor by f(cursor) (the transport seals it).
+func (p *Page[T]) MapCursor(f func(string) string) {
+	if p.NextCursor != nil {
+		c := f(*p.NextCursor)
+		p.NextCursor = &c
+	}
+}

@@ -99,3 +99,20 @@ export function query(params: Record<string, string | number | undefined | null>
   const s = q.toString();
   return s ? '?' + s : '';
 }
+
+export type SearchParams = Record<string, string | number | boolean | undefined | null>;
+
+// searchBody drops empty values from a search's JSON body.
+export function searchBody(params: SearchParams): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') out[k] = v;
+  }
+  return out;
+}
+
+// search POSTs a search of a list (students, case files, users) to `${list}/search`: search
+// terms such as names and student numbers never travel in an address.
+export function search<T>(list: string, params: SearchParams, limit = 50, cursor?: string): Promise<Page<T>> {
+  return api<Page<T>>('POST', `${list}/search`, searchBody({ ...params, limit, cursor }));
+}

@@ -5,7 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { Dayjs } from 'dayjs';
 import dayjs from 'dayjs';
 import { useTranslation } from 'react-i18next';
-import { api, query } from '../api/client';
+import { api, search } from '../api/client';
 import type { AuditRow, MembershipView, Membership, Page, User } from '../api/types';
 import { useSession } from '../session';
 import { useCursorList } from '../components/useCursorList';
@@ -52,13 +52,13 @@ export function auditParams(f: {
 function ActorSelect({ m, value, onChange }: { m: Membership; value?: string; onChange: (v?: string) => void }) {
   const { t } = useTranslation();
   const label = (name: string, username: string) => t('user.nameWithUsername', { name, username });
-  const [search, setSearch] = useState('');
+  const [searchTerm, setSearch] = useState('');
   const district = m.scope_type === 'district';
   const people = useQuery({
-    queryKey: ['audit-actors', m.id, district ? search : ''],
+    queryKey: ['audit-actors', m.id, district ? searchTerm : ''],
     queryFn: async () => {
       if (district) {
-        const p = await api<Page<User>>('GET', `/api/v1/districts/${m.district_id}/users` + query({ q: search || undefined, limit: 50 }));
+        const p = await search<User>(`/api/v1/districts/${m.district_id}/users`, { q: searchTerm }, 50);
         return p.items.map((u) => ({ value: u.id, label: label(u.display_name, u.username) }));
       }
       const p = await api<Page<MembershipView>>('GET', `/api/v1/schools/${m.school_id}/staff?limit=200`);

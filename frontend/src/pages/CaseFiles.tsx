@@ -5,10 +5,10 @@ import dayjs from 'dayjs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
-import { api, isStatus } from '../api/client';
-import type { Page, Student } from '../api/types';
+import { api, isStatus, search } from '../api/client';
+import type { Student } from '../api/types';
 import { useSession } from '../session';
-import { useCursorList } from '../components/useCursorList';
+import { useSearchList } from '../components/useCursorList';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { tierColor } from './WarningList';
 import Handoff from './casefile/Handoff';
@@ -80,7 +80,7 @@ export default function CaseFiles() {
   const [q, setQ] = useState('');
   const [tier, setTier] = useState<string | undefined>();
   const [mine, setMine] = useState(false);
-  const list = useCursorList<Entry>(['case-files', school], base && `${base}/case-files`, { q: q || undefined, risk_tier: tier, mine: mine ? 'true' : undefined });
+  const list = useSearchList<Entry>(['case-files', school], base && `${base}/case-files`, { q: q || undefined, risk_tier: tier, mine: mine || undefined });
   const [params] = useSearchParams();
   const [openId, setOpenId] = useState<string | null>(params.get('open'));
   const [opening, setOpening] = useState(false);
@@ -88,7 +88,7 @@ export default function CaseFiles() {
   const students = useQuery({
     queryKey: ['open-case-students', school, studentQ],
     enabled: opening && !!school,
-    queryFn: () => api<Page<Student>>('GET', `${base}/students?limit=20${studentQ ? `&q=${encodeURIComponent(studentQ)}` : ''}`),
+    queryFn: () => search<Student>(`${base}/students`, { q: studentQ }, 20),
   });
   // Opening a file for a student who already has one opens the existing file instead.
   const open = useMutation({
@@ -97,7 +97,7 @@ export default function CaseFiles() {
         return { ...(await api<{ id: string }>('POST', `${base}/case-files`, { student_id: s.id })), existed: false };
       } catch (e) {
         if (!isStatus(e, 409)) throw e;
-        const found = await api<Page<Entry>>('GET', `${base}/case-files?q=${encodeURIComponent(s.student_number)}&limit=5`);
+        const found = await search<Entry>(`${base}/case-files`, { q: s.student_number }, 5);
         const hit = found.items.find((x) => x.student_number === s.student_number);
         if (!hit) throw e;
         return { id: hit.case_file_id, existed: true };

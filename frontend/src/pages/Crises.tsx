@@ -5,8 +5,8 @@ import dayjs from 'dayjs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
-import { api } from '../api/client';
-import type { Page, Student } from '../api/types';
+import { api, search } from '../api/client';
+import type { Student } from '../api/types';
 import { useSession } from '../session';
 import { isOverdue, levels, type Crisis } from './crisis/model';
 import { LevelTag, RuleAlert, Timers, useNow } from './crisis/shared';
@@ -49,7 +49,7 @@ export function OpenCrisisModal({ base, from, onClose, onOpened }: { base: strin
   const students = useQuery({
     queryKey: ['crisis-students', base, studentQ],
     enabled: !from && source === 'counselor',
-    queryFn: () => api<Page<Student>>('GET', `${base}/students?limit=20${studentQ ? `&q=${encodeURIComponent(studentQ)}` : ''}`),
+    queryFn: () => search<Student>(`${base}/students`, { q: studentQ }, 20),
   });
   const open = useMutation({
     mutationFn: (v: { level: string; note?: string; pick?: string }) => {

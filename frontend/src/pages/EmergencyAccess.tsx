@@ -3,6 +3,7 @@ import { Alert, Button, type ButtonProps, Descriptions, Drawer, Empty, Form, Inp
 import { WarningOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { useMutation, useQuery } from '@tanstack/react-query';
+import type { MFAStatus } from '../api/types';
 import { useTranslation } from 'react-i18next';
 import { api, isStatus } from '../api/client';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
@@ -63,9 +64,11 @@ export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGr
   const { t } = useTranslation();
   const [form] = Form.useForm();
   const toFields = useFieldErrors();
+  // A user with MFA confirms with a current code of the authenticator app as well.
+  const mfa = useQuery({ queryKey: ['my-mfa'], queryFn: () => api<MFAStatus>('GET', '/api/v1/me/mfa'), enabled: !!caseFileId });
   const request = useMutation({
-    mutationFn: (v: { reason: string; password: string }) =>
-      api<EmergencyGrant>('POST', `${base}/${files}/${caseFileId}/emergency-access`, v),
+    mutationFn: (v: { reason: string; password: string; code?: string }) =>
+      api<EmergencyGrant>('POST', `${base}/${files}/${caseFileId}/emergency-access`, { ...v, code: v.code?.replace(/\s/g, '') || undefined }),
     onSuccess: (g) => {
       form.resetFields();
       onGranted(g);
@@ -88,7 +91,7 @@ export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGr
       destroyOnHidden
     >
       <Alert data-testid="emergency-warning" type="warning" showIcon icon={<WarningOutlined />} message={t(files === 'client-files' ? 'emergency.clientWarning' : 'emergency.warning')} style={{ marginBottom: 16 }} />
-      <ProblemAlert error={request.error} formFields={['reason', 'password']} />
+      <ProblemAlert error={request.error} formFields={['reason', 'password', 'code']} />
       <Form form={form} layout="vertical" onFinish={(v) => request.mutate(v)}>
         <Form.Item name="reason" label={t('emergency.reason')} rules={[{ required: true, whitespace: true, message: t('emergency.reasonRequired') }, { max: 1000 }]}>
           <Input.TextArea data-testid="emergency-reason" rows={3} maxLength={1000} showCount />
@@ -96,6 +99,11 @@ export function EmergencyAccessDialog({ base, caseFileId, student, onClose, onGr
         <Form.Item name="password" label={t('emergency.password')} rules={[{ required: true, message: t('emergency.passwordRequired') }]}>
           <Input.Password data-testid="emergency-password" autoComplete="current-password" />
         </Form.Item>
+        {mfa.data?.enrolled && (
+          <Form.Item name="code" label={t('emergency.code')} rules={[{ required: true, pattern: /^\s*\d{6}\s*$/, message: t('emergency.codeRequired') }]}>
+            <Input data-testid="emergency-code" autoComplete="one-time-code" inputMode="numeric" maxLength={8} style={{ width: 160 }} />
+          </Form.Item>
+        )}
       </Form>
     </Modal>
   );

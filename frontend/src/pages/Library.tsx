@@ -4,8 +4,8 @@ import type { UploadFile } from 'antd';
 import dayjs from 'dayjs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api } from '../api/client';
-import type { Page, Student } from '../api/types';
+import { api, search as searchList } from '../api/client';
+import type { Student } from '../api/types';
 import { useSession } from '../session';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 
@@ -69,7 +69,7 @@ export default function Library() {
   const students = useQuery({
     queryKey: ['library-students', base, studentQ],
     enabled: !!lending,
-    queryFn: () => api<Page<Student>>('GET', `${base}/students?limit=20${studentQ ? `&q=${encodeURIComponent(studentQ)}` : ''}`),
+    queryFn: () => searchList<Student>(`${base}/students`, { q: studentQ }, 20),
   });
   const done = () => {
     void qc.invalidateQueries({ queryKey: ['library'] });

@@ -7,8 +7,8 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router-dom';
-import { api } from '../api/client';
-import type { Page, Student } from '../api/types';
+import { api, search } from '../api/client';
+import type { Student } from '../api/types';
 import { useSession } from '../session';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { addDays, chinaInstant, chinaParts, weekStart, type RoomClosure, type RoomWindow } from './room/time';
@@ -66,7 +66,7 @@ function StudentSelect({ base, value, onChange, testId }: { base: string; value?
   const [q, setQ] = useState('');
   const list = useQuery({
     queryKey: ['room-students', base, q],
-    queryFn: () => api<Page<Student>>('GET', `${base}/students?limit=20${q ? `&q=${encodeURIComponent(q)}` : ''}`),
+    queryFn: () => search<Student>(`${base}/students`, { q }, 20),
   });
   return (
     <Select data-testid={testId} showSearch filterOption={false} onSearch={setQ} value={value} onChange={onChange} allowClear

@@ -51,6 +51,7 @@ export default function Security() {
   const [codes, setCodes] = useState<string[] | null>(null);
   const [regenForm] = Form.useForm();
   const [pwForm] = Form.useForm();
+  const [offForm] = Form.useForm();
   const revoke = useMutation({
     mutationFn: (id: string) => api('DELETE', `/api/v1/me/sessions/${id}`),
     onSuccess: () => {
@@ -65,6 +66,16 @@ export default function Security() {
       setCodes(r.recovery_codes);
     },
     onError: (e) => regenForm.setFields(toFields(e)),
+  });
+  const disable = useMutation({
+    mutationFn: (v: { password: string; code: string }) => api('POST', '/api/v1/me/mfa/disable', { password: v.password, code: v.code.replace(/\s/g, '') }),
+    onSuccess: () => {
+      offForm.resetFields();
+      void qc.invalidateQueries({ queryKey: ['my-mfa'] });
+      void qc.invalidateQueries({ queryKey: ['my-sessions'] });
+      message.success(t('security.disabled'));
+    },
+    onError: (e) => offForm.setFields(toFields(e)),
   });
   const password = useMutation({
     mutationFn: (v: { current_password: string; new_password: string }) => api('POST', '/api/v1/me/password', v),
@@ -106,6 +117,23 @@ export default function Security() {
               <Button htmlType="submit" loading={regenerate.isPending}>{t('security.regenerate')}</Button>
             </Form>
           </>
+        )}
+        {!codes && mfa.data?.enrolled && !mfa.data.required && (
+          <div data-testid="mfa-disable" style={{ marginTop: 16 }}>
+            <Typography.Paragraph type="secondary">{t('security.disableHint')}</Typography.Paragraph>
+            <ProblemAlert error={disable.error} formFields={['password', 'code']} />
+            <Form form={offForm} layout="inline" onFinish={(v) => disable.mutate(v)}>
+              <Form.Item name="password" rules={[{ required: true, message: t('emergency.passwordRequired') }]}>
+                <Input.Password data-testid="mfa-disable-password" autoComplete="current-password" maxLength={256} placeholder={t('security.currentPassword')} />
+              </Form.Item>
+              <Form.Item name="code" rules={[{ required: true, pattern: /^\s*\d{6}\s*$/, message: t('login.codeRequired') }]}>
+                <Input data-testid="mfa-disable-code" autoComplete="one-time-code" inputMode="numeric" maxLength={8} style={{ width: 160 }} placeholder={t('login.code')} />
+              </Form.Item>
+              <Popconfirm title={t('security.disableConfirm')} onConfirm={() => offForm.submit()}>
+                <Button danger data-testid="mfa-disable-submit" loading={disable.isPending}>{t('security.disable')}</Button>
+              </Popconfirm>
+            </Form>
+          </div>
         )}
       </Card>
       <Card title={t('security.sessions')}>

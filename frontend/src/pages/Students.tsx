@@ -8,7 +8,7 @@ import { useOrgUnits } from '../api/hooks';
 import type { FieldError, ImportResult, Student } from '../api/types';
 import { useSession } from '../session';
 import { canImportRoster } from '../nav';
-import { useCursorList } from '../components/useCursorList';
+import { useSearchList } from '../components/useCursorList';
 import ProblemAlert from '../components/ProblemAlert';
 import ImportErrors from '../components/ImportErrors';
 
@@ -25,7 +25,7 @@ export default function Students() {
   const [homeroom, setHomeroom] = useState<string | undefined>();
   const [status, setStatus] = useState<string | undefined>();
   const base = school ? `/api/v1/schools/${school}/students` : null;
-  const list = useCursorList<Student>(['students', school], base, { q: q.trim() || undefined, homeroom_id: homeroom, status });
+  const list = useSearchList<Student>(['students', school], base, { q: q.trim() || undefined, homeroom_id: homeroom, status });
   const units = useOrgUnits(school);
   const gradeName = (id: string | null) => units.data?.find((u) => u.id === id)?.name;
   const [importing, setImporting] = useState(false);

@@ -9,7 +9,7 @@ import { useOrgUnits } from '../api/hooks';
 import type { MembershipView, Role, School, User } from '../api/types';
 import { useSession } from '../session';
 import { grantableRoles, grantBody, needsHomeroom, scopeOfRole } from '../nav';
-import { useCursorList } from '../components/useCursorList';
+import { useSearchList } from '../components/useCursorList';
 import ProblemAlert, { useFieldErrors } from '../components/ProblemAlert';
 import { SecuritySettingsModal, UserSecurity } from '../components/UserSecurity';
 
@@ -24,7 +24,7 @@ export default function Users() {
   const district = current?.scope_type === 'district' ? current.district_id : null;
   const base = district ? `/api/v1/districts/${district}` : null;
   const [q, setQ] = useState('');
-  const users = useCursorList<User>(['users', district], base && `${base}/users`, { q: q.trim() || undefined });
+  const users = useSearchList<User>(['users', district], base && `${base}/users`, { q: q.trim() || undefined });
   const [creating, setCreating] = useState(false);
   const [userForm] = Form.useForm();
   const [selected, setSelected] = useState<User | null>(null);

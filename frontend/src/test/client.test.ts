@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, fetchAll, isStatus, query, setUnauthorizedHandler } from '../api/client';
+import { api, ApiError, fetchAll, isStatus, query, search, setUnauthorizedHandler } from '../api/client';
 
 function respond(status: number, body: unknown, contentType = 'application/json') {
   return vi.fn(async () => new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'Content-Type': contentType } }));
@@ -11,6 +11,20 @@ afterEach(() => {
 });
 
 describe('api client', () => {
+  it('POSTs searches to …/search: the term and the cursor travel in the body, never in the address', async () => {
+    const fetch = respond(200, { items: [], next_cursor: null });
+    vi.stubGlobal('fetch', fetch);
+    await search('/api/v1/schools/s1/students', { q: '张三', homeroom_id: undefined, status: '', mine: true }, 20, 'sealed-cursor');
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/schools/s1/students/search');
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(String(init.body))).toEqual({ q: '张三', mine: true, limit: 20, cursor: 'sealed-cursor' });
+    await search('/api/v1/districts/d1/users', { q: '' });
+    const [url2, init2] = fetch.mock.calls[1] as unknown as [string, RequestInit];
+    expect(url2).toBe('/api/v1/districts/d1/users/search');
+    expect(JSON.parse(String(init2.body))).toEqual({ limit: 50 });
+  });
+
   it('sends the CSRF token from the xq_csrf cookie on state-changing requests only', async () => {
     document.cookie = 'xq_csrf=token-123';
     const fetch = respond(200, { ok: true });

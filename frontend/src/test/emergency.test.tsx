@@ -4,7 +4,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App as AntApp } from 'antd';
 import type { ReactNode } from 'react';
 import i18n from '../i18n';
-import { EmergencyDrawer, remaining, type EmergencyGrant } from '../pages/EmergencyAccess';
+import { EmergencyAccessDialog, EmergencyDrawer, remaining, type EmergencyGrant } from '../pages/EmergencyAccess';
 
 function json(status: number, body: unknown) {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' } });
@@ -77,6 +77,32 @@ describe('emergency access', () => {
     await waitFor(() => expect(screen.getByTestId('emergency-expired')).toBeTruthy());
     expect(screen.queryByTestId('emergency-reading')).toBeNull();
   });
+
+  it('asks a user with MFA for the code of the authenticator app and sends it', { timeout: 20000 }, async () => {
+    const g = grant(new Date(Date.now() + 30 * 60_000));
+    const fetch = vi.fn(async (url: string) => (url === '/api/v1/me/mfa' ? json(200, { required: true, enrolled: true, recovery_codes_left: 10 }) : json(201, g)));
+    vi.stubGlobal('fetch', fetch);
+    const granted = vi.fn();
+    wrap(<EmergencyAccessDialog base="/api/v1/schools/s1" caseFileId="c1" student="张三" onClose={() => {}} onGranted={granted} />);
+    const code = await screen.findByTestId('emergency-code', {}, { timeout: 10000 });
+    fireEvent.change(screen.getByTestId('emergency-reason'), { target: { value: '学生失联' } });
+    fireEvent.change(screen.getByTestId('emergency-password'), { target: { value: 'pw' } });
+    fireEvent.change(code, { target: { value: ' 123456 ' } });
+    fireEvent.click(screen.getByTestId('emergency-submit'));
+    await waitFor(() => expect(granted).toHaveBeenCalled(), { timeout: 10000 });
+    const post = fetch.mock.calls.find((c) => String(c[0]).endsWith('/emergency-access')) as unknown as [string, RequestInit];
+    expect(JSON.parse(String(post[1].body))).toEqual({ reason: '学生失联', password: 'pw', code: '123456' });
+  });
+
+  it('asks no code of a user without MFA', { timeout: 20000 }, async () => {
+    const fetch = vi.fn(async () => json(200, { required: false, enrolled: false, recovery_codes_left: 0 }));
+    vi.stubGlobal('fetch', fetch);
+    wrap(<EmergencyAccessDialog base="/api/v1/schools/s1" caseFileId="c1" student="张三" onClose={() => {}} onGranted={() => {}} />);
+    await screen.findByTestId('emergency-password', {}, { timeout: 10000 });
+    await waitFor(() => expect(fetch).toHaveBeenCalled());
+    expect(screen.queryByTestId('emergency-code')).toBeNull();
+  });
 });
+
 
 void fireEvent;
