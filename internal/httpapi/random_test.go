@@ -209,6 +209,7 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 	}
 	own := w.target("s1")
 	foreign := w.foreignIDs()
+	var echoed sync.Map // foreign ids a request body carried (see below)
 	if len(foreign) < 20 {
 		t.Fatalf("only %d foreign ids", len(foreign))
 	}
@@ -297,6 +298,7 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 						if err != nil {
 							continue // a malformed id the client refuses to send
 						}
+						var sentBody []byte
 						if _, multi := spec.RequestBody.Content["multipart/form-data"]; multi && rng.IntN(3) > 0 {
 							var buf bytes.Buffer
 							mw := multipart.NewWriter(&buf)
@@ -313,6 +315,7 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 								}
 							}
 							mw.Close()
+							sentBody = buf.Bytes()
 							req.Body, req.ContentLength = ioNopCloser(buf.Bytes()), int64(buf.Len())
 							req.Header.Set("Content-Type", mw.FormDataContentType())
 						} else if o.method != "GET" && o.method != "DELETE" {
@@ -333,6 +336,7 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 								}
 								body, _ = json.Marshal(g.value(schema, 0))
 							}
+							sentBody = body
 							req.Body, req.ContentLength = ioNopCloser(body), int64(len(body))
 							ct := "application/json"
 							if rng.IntN(15) == 0 {
@@ -342,6 +346,14 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 						}
 						if tok != "" {
 							req.Header.Set("Authorization", "Bearer "+tok)
+						}
+						// A foreign id the client itself wrote into a body (a free-text field,
+						// say) may come back later in what it wrote: an echo of what the
+						// client knew, not a leak. Remember it.
+						for _, id := range foreign {
+							if bytes.Contains(sentBody, []byte(id)) {
+								echoed.Store(id, true)
+							}
 						}
 						res := w.send(req)
 						if res.status == 401 && tok != "" {
@@ -360,7 +372,7 @@ func TestOpenAPIRandomRequests(t *testing.T) {
 							fail("%s %s: %d without problem+json", o.method, path, res.status)
 						}
 						for _, id := range foreign {
-							if bytes.Contains(res.body, []byte(id)) && !strings.Contains(path, id) {
+							if _, own := echoed.Load(id); !own && bytes.Contains(res.body, []byte(id)) && !strings.Contains(path, id) {
 								fail("%s %s: the answer names the foreign row %s", o.method, o.path, id)
 								break
 							}
