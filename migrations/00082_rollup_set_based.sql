@@ -260,6 +260,27 @@ SET search_path = public, pg_temp AS $$
   SELECT DISTINCT x.s, x.k, x.p FROM unnest(p_schools, p_kinds, p_starts) AS x (s, k, p) ON CONFLICT DO NOTHING;
 $$;
 
+-- Recompute dirty periods (the incremental refresh): only periods within the school's
+-- range of data (rollup_school_periods, exactly what a full rebuild computes) get cells;
+-- the cells of a dirty period outside it (its only record was moved or deleted) go.
+CREATE FUNCTION rollup_refresh_dirty(p_schools uuid[], p_kinds text[], p_starts date[]) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp AS $$
+DECLARE ss uuid[]; ks text[]; ps date[];
+BEGIN
+  DELETE FROM rollup_cells c USING (SELECT DISTINCT x.s, x.k, x.p, sc.district_id FROM unnest(p_schools, p_kinds, p_starts) AS x (s, k, p)
+    JOIN schools sc ON sc.id = x.s) x
+  WHERE c.district_id = x.district_id AND c.school_id = x.s AND c.period_kind = x.k AND c.period_start = x.p AND c.measure <> 'plan_compliance';
+  DELETE FROM rollup_computed c USING unnest(p_schools, p_kinds, p_starts) AS x (s, k, p)
+  WHERE c.school_id = x.s AND c.period_kind = x.k AND c.period_start = x.p;
+  SELECT array_agg(x.s), array_agg(x.k), array_agg(x.p) INTO ss, ks, ps
+  FROM (SELECT DISTINCT x.s, x.k, x.p FROM unnest(p_schools, p_kinds, p_starts) AS x (s, k, p)) x
+  JOIN (SELECT d.s, sp.period_kind, sp.period_start FROM (SELECT DISTINCT u.s FROM unnest(p_schools) AS u (s)) d,
+    LATERAL rollup_school_periods(d.s) sp) w ON w.s = x.s AND w.period_kind = x.k AND w.period_start = x.p;
+  IF ss IS NOT NULL THEN
+    PERFORM rollup_refresh_periods(ss, ks, ps);
+  END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION rollup_refresh_school(p_school uuid, p_kind text, p_start date) RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = public, pg_temp AS $$
   SELECT rollup_refresh_periods(ARRAY[p_school], ARRAY[p_kind], ARRAY[p_start]);
@@ -375,7 +396,7 @@ DO $$
 DECLARE f text;
 BEGIN
   FOREACH f IN ARRAY ARRAY['rollup_claim_marks(uuid, integer)', 'rollup_consume_marks(uuid)', 'rollup_compute_set(uuid[], text[], date[])',
-    'rollup_refresh_periods(uuid[], text[], date[])', 'rollup_refresh_district_periods(uuid, text[], date[])', 'rollup_rebuild_schools(uuid[])',
+    'rollup_refresh_periods(uuid[], text[], date[])', 'rollup_refresh_dirty(uuid[], text[], date[])', 'rollup_refresh_district_periods(uuid, text[], date[])', 'rollup_rebuild_schools(uuid[])',
     'rollup_uncomputed_periods_of(uuid[])'] LOOP
     EXECUTE 'REVOKE ALL ON FUNCTION ' || f || ' FROM PUBLIC';
     IF f <> 'rollup_compute_set(uuid[], text[], date[])' THEN

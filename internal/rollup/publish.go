@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -339,14 +341,27 @@ func publishUnits(ctx context.Context, tx pgx.Tx, district uuid.UUID, measure st
 	if err := rows.Err(); err != nil {
 		return database.MapError(err)
 	}
+	// Units share no cell: suppress them in parallel (a full rebuild has ≈ 70 per measure).
+	outs := make([][]labelRow, len(units))
+	errs := make([]error, len(units))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, u := range units {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			outs[i], errs[i] = suppressUnit(u, byUnit[i], k)
+		}()
+	}
+	wg.Wait()
 	var pk, rks, keys, cs, labels []string
 	var starts []time.Time
-	for i, u := range units {
-		out, err := suppressUnit(u, byUnit[i], k)
-		if err != nil {
-			return err
+	for i := range units {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		for _, l := range out {
+		for _, l := range outs[i] {
 			pk, starts, rks, keys, cs, labels = append(pk, l.kind), append(starts, l.start), append(rks, l.rowKind), append(keys, l.rowKey), append(cs, l.category), append(labels, l.label)
 		}
 	}

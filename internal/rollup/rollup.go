@@ -216,7 +216,7 @@ func (s *Service) recompute(ctx context.Context, tx pgx.Tx, marks []mark) error 
 			ss, ks, ps = append(ss, p.school), append(ks, p.kind), append(ps, p.start)
 			districts[districtPeriod{districtOf[p.school], p.period}] = true
 		}
-		if _, err := tx.Exec(ctx, `SELECT rollup_refresh_periods($1, $2, $3)`, ss, ks, ps); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT rollup_refresh_dirty($1, $2, $3)`, ss, ks, ps); err != nil {
 			return database.MapError(err)
 		}
 	}
