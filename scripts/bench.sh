@@ -74,6 +74,9 @@ redis-server --port $((PORT + 2)) --bind 127.0.0.1 --save '' --appendonly no >"$
 pids+=($!)
 export XINQIAO_REDIS_ADDR=127.0.0.1:$((PORT + 2))
 export XINQIAO_HTTP_ADDR=127.0.0.1:$PORT XINQIAO_WORKER_ADDR=127.0.0.1:$((PORT + 1))
+# The benchmarks log in dozens of users from one address and write as fast as they can: the
+# login and write rate limits (a defence, not a cost of the path measured) are off here.
+export XINQIAO_RATE_LOGIN=off XINQIAO_RATE_WRITES=off
 XINQIAO_PPROF_ADDR=127.0.0.1:$((PORT + 3)) bin/xinqiao serve 2>"$OUT/serve.log" &
 serve=$!
 pids+=($serve)
