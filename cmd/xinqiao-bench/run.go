@@ -11,7 +11,6 @@ import (
 	mrand "math/rand/v2"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -553,14 +552,21 @@ func (b *bench) catalogue(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	month := time.Now().AddDate(0, -1, 0).UTC().Format(time.RFC3339)
-	filters := []struct{ name, q string }{
-		{"all", ""}, {"name", "q=" + url.QueryEscape(name)}, {"number prefix", "q=" + url.QueryEscape(number[:5])},
-		{"risk tier high", "risk_tier=high"}, {"my caseload", "mine=true"}, {"no contact 30 days", "contact_before=" + url.QueryEscape(month)},
+	// Searches are POSTed (search terms never travel in the address), as the UI sends them.
+	filters := []struct {
+		name string
+		body map[string]any
+	}{
+		{"all", map[string]any{}}, {"name", map[string]any{"q": name}}, {"number prefix", map[string]any{"q": number[:5]}},
+		{"risk tier high", map[string]any{"risk_tier": "high"}}, {"my caseload", map[string]any{"mine": true}},
+		{"no contact 30 days", map[string]any{"contact_before": month}},
 	}
 	worst := 0.0
+	u := fmt.Sprintf("%s/api/v1/schools/%s/case-files/search", b.api, b.sum.FirstSchool)
 	for _, f := range filters {
-		u := fmt.Sprintf("%s/api/v1/schools/%s/case-files?limit=50&%s", b.api, b.sum.FirstSchool, f.q)
-		do := func(ctx context.Context, _ int) error { return get(ctx, b.http, u, b.token, nil) }
+		f.body["limit"] = 50
+		body, _ := json.Marshal(f.body)
+		do := func(ctx context.Context, _ int) error { return post(ctx, b.http, u, b.token, body) }
 		ClosedLoop(ctx, 1, 0, 3, do)
 		s := ClosedLoop(ctx, 1, 20*time.Second, 60, do)
 		if s.Errors > 0 {
