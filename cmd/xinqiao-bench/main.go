@@ -69,31 +69,26 @@ func loadCmd(ctx context.Context, args []string) error {
 
 // post sends a JSON body and expects 200 (a search).
 func post(ctx context.Context, c *http.Client, url, token string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, b)
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
+	return send(ctx, c, http.MethodPost, url, token, body, nil)
 }
 
 func get(ctx context.Context, c *http.Client, url, token string, into any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	return send(ctx, c, http.MethodGet, url, token, nil, into)
+}
+
+// send makes one request (a JSON body when body is not nil), expects 200 and decodes the
+// answer into into (or discards it).
+func send(ctx context.Context, c *http.Client, method, url, token string, body []byte, into any) error {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
 	if err != nil {
 		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -105,7 +100,7 @@ func get(ctx context.Context, c *http.Client, url, token string, into any) error
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, b)
+		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, b)
 	}
 	if into != nil {
 		return json.NewDecoder(resp.Body).Decode(into)

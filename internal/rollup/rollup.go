@@ -245,25 +245,16 @@ func (s *Service) recompute(ctx context.Context, tx pgx.Tx, marks []mark) error 
 
 // refreshDistricts recomputes the all-schools cells of the touched district periods.
 func refreshDistricts(ctx context.Context, tx pgx.Tx, touched map[districtPeriod]bool) error {
-	byDistrict := map[uuid.UUID][]period{}
-	for dp := range touched {
-		byDistrict[dp.district] = append(byDistrict[dp.district], dp.period)
-	}
-	for d, ps := range byDistrict {
-		kinds := make([]string, len(ps))
-		starts := make([]time.Time, len(ps))
-		for i, p := range ps {
-			kinds[i], starts[i] = p.kind, p.start
-		}
-		if _, err := tx.Exec(ctx, `SELECT rollup_refresh_district_periods($1, $2, $3)`, d, kinds, starts); err != nil {
-			return database.MapError(err)
-		}
-	}
-	return nil
+	return perDistrict(ctx, tx, touched, `SELECT rollup_refresh_district_periods($1, $2, $3)`)
 }
 
 // markPublish records the touched district periods for publication.
 func markPublish(ctx context.Context, tx pgx.Tx, touched map[districtPeriod]bool) error {
+	return perDistrict(ctx, tx, touched, `SELECT rollup_publish_mark($1, $2, $3)`)
+}
+
+// perDistrict runs fn(district, kinds[], starts[]) once per district of the touched periods.
+func perDistrict(ctx context.Context, tx pgx.Tx, touched map[districtPeriod]bool, fn string) error {
 	byDistrict := map[uuid.UUID][]period{}
 	for dp := range touched {
 		byDistrict[dp.district] = append(byDistrict[dp.district], dp.period)
@@ -274,7 +265,7 @@ func markPublish(ctx context.Context, tx pgx.Tx, touched map[districtPeriod]bool
 		for i, p := range ps {
 			kinds[i], starts[i] = p.kind, p.start
 		}
-		if _, err := tx.Exec(ctx, `SELECT rollup_publish_mark($1, $2, $3)`, d, kinds, starts); err != nil {
+		if _, err := tx.Exec(ctx, fn, d, kinds, starts); err != nil {
 			return database.MapError(err)
 		}
 	}
